@@ -1,0 +1,48 @@
+"""Routes a stored alert to its incident and records why, when it deliberately joins none."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.alert_intake import AlertIntake
+from activities.alert_routing import AlertRouter, CompanyContext, HeadLookup, RoutedAlert
+from activities.db.models import CorrelationHead
+from workflows.types import AlertRef
+
+
+def head_lookup(sessions: async_sessionmaker[AsyncSession]) -> HeadLookup:
+    async def lookup(company_id: str, key: str) -> int | None:
+        async with sessions() as session:
+            result = await session.execute(
+                select(CorrelationHead.generation).where(
+                    CorrelationHead.company_id == company_id,  # type: ignore[arg-type]
+                    CorrelationHead.aggregation_key == key,  # type: ignore[arg-type]
+                )
+            )
+            return result.scalar_one_or_none()
+
+    return lookup
+
+
+class AlertDispatch:
+    def __init__(self, router: AlertRouter, intake: AlertIntake) -> None:
+        self._router = router
+        self._intake = intake
+        self._background: set[asyncio.Task[None]] = set()
+
+    def send(self, company: CompanyContext, key: str, alert: AlertRef) -> asyncio.Future[RoutedAlert]:
+        routed = self._router.route(company, key, alert)
+        routed.add_done_callback(lambda f: self._after_routing(alert.id, f))
+        return routed
+
+    def _after_routing(self, alert_id: str, future: asyncio.Future[RoutedAlert]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return  # stays unrouted in the database; redelivery picks it up
+        disposition = future.result().disposition
+        if disposition:
+            task = asyncio.create_task(self._intake.set_disposition(alert_id, disposition))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)

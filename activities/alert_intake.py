@@ -1,0 +1,105 @@
+"""Durably stores accepted alerts, in batched transactions, answering duplicates of a delivery id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.db.models import Alert, WebhookDelivery
+from activities.db.upsert import insert_for
+from activities.micro_batch import MicroBatcher
+
+ALERTS: Table = Alert.__table__  # type: ignore[assignment]
+DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    alert_id: str
+    duplicate: bool
+    incident_id: str | None = None
+
+
+class AlertIntake:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._inserts: MicroBatcher[dict[str, Any], StoredAlert] = MicroBatcher(self._insert_batch)
+        self._dispositions: MicroBatcher[tuple[str, str], None] = MicroBatcher(self._dispose_batch)
+
+    async def store(self, row: dict[str, Any]) -> StoredAlert:
+        """Commit one alert row (with `company_id`, `delivery_id`, `id`, ...) unless its delivery id was seen."""
+        return await self._inserts.submit(row)
+
+    async def set_disposition(self, alert_id: str, disposition: str) -> None:
+        await self._dispositions.submit((alert_id, disposition))
+
+    async def _insert_batch(self, rows: list[dict[str, Any]]) -> list[StoredAlert]:
+        first_of: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            first_of.setdefault((row["company_id"], row["delivery_id"]), row)
+        async with self._sessions() as session, session.begin():
+            dialect = session.bind.dialect.name
+            deliveries = [
+                {"company_id": c, "delivery_id": d, "alert_id": r["id"], "received_at": r["received_at"]}
+                for (c, d), r in first_of.items()
+            ]
+            inserted = await session.execute(
+                insert_for(dialect, DELIVERIES)
+                .values(deliveries)
+                .on_conflict_do_nothing()
+                .returning(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id)
+            )
+            fresh = {(c, d) for c, d in inserted}
+            new_rows = [first_of[k] for k in fresh]
+            if new_rows:
+                await session.execute(insert_for(dialect, ALERTS).values(new_rows))
+            seen_before = [k for k in first_of if k not in fresh]
+            earlier: dict[tuple[str, str], tuple[str, str | None]] = {}
+            if seen_before:
+                found = await session.execute(
+                    select(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id, ALERTS.c.id, ALERTS.c.incident_id)
+                    .join(ALERTS, ALERTS.c.id == DELIVERIES.c.alert_id)
+                    .where(tuple_(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id).in_(seen_before))
+                )
+                earlier = {(c, d): (a, i) for c, d, a, i in found}
+        results = []
+        for row in rows:
+            k = (row["company_id"], row["delivery_id"])
+            if k in fresh and first_of[k] is row:
+                results.append(StoredAlert(alert_id=row["id"], duplicate=False))
+            elif k in fresh:
+                results.append(StoredAlert(alert_id=first_of[k]["id"], duplicate=True))
+            else:
+                alert_id, incident_id = earlier.get(k, (row["id"], None))
+                results.append(StoredAlert(alert_id=alert_id, duplicate=True, incident_id=incident_id))
+        return results
+
+    async def _dispose_batch(self, items: list[tuple[str, str]]) -> list[None]:
+        async with self._sessions() as session, session.begin():
+            for alert_id, disposition in items:
+                await session.execute(
+                    update(ALERTS)
+                    .where(and_(ALERTS.c.id == alert_id, ALERTS.c.incident_id.is_(None)))
+                    .values(disposition=disposition)
+                )
+        return [None] * len(items)
+
+
+async def purge_deliveries(session: AsyncSession, older_than: datetime) -> int:
+    result = await session.execute(delete(DELIVERIES).where(DELIVERIES.c.received_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def unrouted_alerts(session: AsyncSession, received_before: datetime, limit: int) -> list[Alert]:
+    rows = await session.execute(
+        select(Alert)
+        .where(Alert.incident_id.is_(None), Alert.disposition.is_(None), Alert.received_at < received_before)  # type: ignore[union-attr,arg-type,operator]
+        .order_by(Alert.received_at)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    return list(rows.scalars())
+

@@ -1,0 +1,151 @@
+"""Tables. The incident workflow owns incident state; `incident` here is its projection for listing."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+from activities.db.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def _json(default: Any = None) -> Any:
+    return Field(default_factory=lambda: default() if callable(default) else default, sa_column=Column(JSON))
+
+
+class Company(SQLModel, table=True):
+    id: str = Field(default_factory=lambda: new_id("co"), primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    api_key_hash: str = Field(index=True, unique=True, max_length=64)
+    api_key_prefix: str = Field(max_length=16)
+    hmac_secret_encrypted: str
+    policy: dict[str, Any] = _json(dict)
+    critical_assets: list[str] = _json(list)
+    assets: list[dict[str, Any]] = _json(list)
+    monitoring_integrations: list[dict[str, Any]] = _json(list)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
+
+
+class User(SQLModel, table=True):
+    id: str = Field(default_factory=lambda: new_id("usr"), primary_key=True, max_length=40)
+    email: str = Field(index=True, unique=True, max_length=320)
+    name: str = Field(default="", max_length=200)
+    password_hash: str
+    role: str = Field(max_length=20)
+    category: str | None = Field(default=None, max_length=60)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
+
+
+class UserCompany(SQLModel, table=True):
+    __tablename__ = "user_company"
+    user_id: str = Field(foreign_key="user.id", primary_key=True, max_length=40)
+    company_id: str = Field(foreign_key="company.id", primary_key=True, max_length=40)
+
+
+class Alert(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_alert_unrouted", "incident_id", "disposition", "received_at"),
+        Index("ix_alert_company_received", "company_id", "received_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    company_id: str = Field(max_length=40)
+    delivery_id: str = Field(max_length=200)
+    asset_name: str = Field(max_length=255)
+    asset_id: str | None = Field(default=None, max_length=255)
+    signature: str = Field(max_length=255)
+    severity: str = Field(max_length=10)
+    message: str
+    tool_source: str = Field(max_length=100)
+    category: str | None = Field(default=None, max_length=100)
+    labels: dict[str, Any] = _json(dict)
+    status: str = Field(max_length=10)
+    fingerprint: str = Field(max_length=64)
+    aggregation_key: str = Field(max_length=600)
+    occurred_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    incident_id: str | None = Field(default=None, max_length=120)
+    # Why an accepted alert is in no incident on purpose, e.g. a recovery with no open incident.
+    disposition: str | None = Field(default=None, max_length=40)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """Delivery ids seen in the last 24 h, for idempotent webhooks."""
+
+    __tablename__ = "webhook_delivery"
+    company_id: str = Field(primary_key=True, max_length=40)
+    delivery_id: str = Field(primary_key=True, max_length=200)
+    alert_id: str = Field(max_length=40)
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class Incident(SQLModel, table=True):
+    __table_args__ = (Index("ix_incident_company_updated", "company_id", "updated_at"),)
+    id: str = Field(primary_key=True, max_length=120)
+    company_id: str = Field(max_length=40)
+    aggregation_key: str = Field(max_length=600)
+    generation: int
+    status: str = Field(max_length=20, index=True)
+    severity: str = Field(max_length=10)
+    priority_score: int
+    alert_count: int
+    recovery_count: int = 0
+    tool_sources: list[str] = _json(list)
+    recovered_series: list[str] = _json(list)
+    signature: str = Field(max_length=255)
+    asset_name: str = Field(max_length=255)
+    asset_id: str | None = Field(default=None, max_length=255)
+    category: str | None = Field(default=None, max_length=100)
+    title: str = Field(default="", max_length=300)
+    assigned_to: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_alert_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class CorrelationHead(SQLModel, table=True):
+    """The newest incident generation per aggregation key, where routing starts looking."""
+
+    __tablename__ = "correlation_head"
+    company_id: str = Field(primary_key=True, max_length=40)
+    aggregation_key: str = Field(primary_key=True, max_length=600)
+    generation: int
+    incident_id: str = Field(max_length=120)
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_token"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=40)
+    family_id: str = Field(index=True, max_length=64)
+    token_hash: str = Field(max_length=64, unique=True)
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    user_agent: str = Field(default="", max_length=400)
+    ip: str = Field(default="", max_length=64)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: str = Field(default_factory=lambda: new_id("aud"), primary_key=True, max_length=40)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), index=True))
+    actor: str = Field(max_length=120)
+    action: str = Field(max_length=80, index=True)
+    company_id: str | None = Field(default=None, max_length=40, index=True)
+    object_type: str = Field(default="", max_length=40)
+    object_id: str = Field(default="", max_length=120)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

@@ -1,0 +1,74 @@
+"""The FastAPI application: routers, error shapes, and the services it runs on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import agent, auth, incidents, webhooks
+from api.services import Services, build_services
+from worker.settings import Settings
+from worker.temporal_client import connect
+
+UI_DIR = Path(__file__).resolve().parent.parent / "ui"
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """With `services`, the caller owns them (dev mode, tests); without, the app connects on start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        own = build_services(settings, await connect(settings))
+        app.state.services = own
+        try:
+            yield
+        finally:
+            await own.close()
+
+    app = FastAPI(title="Alert Whisperer", version="0.1.0", lifespan=lifespan)
+    for module in (webhooks, incidents, auth, agent):
+        app.include_router(module.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
+        errors = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in err.errors()]
+        return JSONResponse(status_code=422, content={"detail": errors})
+
+    if UI_DIR.is_dir():
+        app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
+
+        @app.get("/", include_in_schema=False)
+        async def index() -> FileResponse:
+            return FileResponse(UI_DIR / "index.html")
+
+    _register_webhook_schema(app)
+    return app
+
+
+def _register_webhook_schema(app: FastAPI) -> None:
+    """The alert webhook reads its raw body (to check the signature), so declare its schema by hand."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        payload = webhooks.AlertPayload.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(payload.pop("$defs", {}))
+        components["AlertPayload"] = payload
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

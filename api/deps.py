@@ -1,0 +1,74 @@
+"""Dependency aliases for routes: the services, a database session, the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from activities.accounts import Role
+from activities.db.models import User, UserCompany
+from api import tokens
+from api.services import Services
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    async with services.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+bearer = HTTPBearer(auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    company_ids: frozenset[str]
+
+    @property
+    def role(self) -> Role:
+        return Role(self.user.role)
+
+    @property
+    def sees_every_company(self) -> bool:
+        return self.role == Role.msp_admin
+
+
+def unauthorized(reason: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def get_principal(
+    services: ServicesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        raise unauthorized("missing bearer access token; sign in at POST /api/auth/login")
+    try:
+        claims = tokens.decode(services.settings.secret_key, credentials.credentials, "access")
+    except tokens.TokenInvalid as err:
+        raise unauthorized(str(err)) from None
+    user = await session.get(User, claims.user_id)
+    if user is None or user.disabled:
+        raise unauthorized("user no longer exists or is disabled")
+    rows = await session.execute(select(UserCompany.company_id).where(UserCompany.user_id == user.id))
+    return Principal(user=user, company_ids=frozenset(rows.scalars()))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,59 @@
+"""What the API needs at run time, built once per process and handed to routes through `deps`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from activities.alert_dispatch import AlertDispatch, head_lookup
+from activities.alert_intake import AlertIntake
+from activities.alert_routing import AlertRouter
+from activities.company_directory import CompanyDirectory
+from activities.db.engine import create_engine, session_factory
+from activities.secrets import SecretBox
+from api.rate_limit import TokenBuckets
+from worker.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    temporal: Client
+    box: SecretBox
+    directory: CompanyDirectory
+    intake: AlertIntake
+    router: AlertRouter
+    dispatch: AlertDispatch
+    rate_limits: TokenBuckets
+    started_at: float = field(default_factory=time.monotonic)
+
+    async def close(self) -> None:
+        await self.router.close()
+        await self.engine.dispose()
+
+
+def build_services(
+    settings: Settings, temporal: Client, *, engine: AsyncEngine | None = None, eager_start: bool = False
+) -> Services:
+    engine = engine or create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    box = SecretBox(settings.secret_key)
+    intake = AlertIntake(sessions)
+    router = AlertRouter(temporal, settings.task_queue, head_lookup(sessions), eager_start=eager_start)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        temporal=temporal,
+        box=box,
+        directory=CompanyDirectory(sessions, box),
+        intake=intake,
+        router=router,
+        dispatch=AlertDispatch(router, intake),
+        rate_limits=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
+    )

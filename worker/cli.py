@@ -1,0 +1,180 @@
+"""The `alert-whisperer` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from activities.accounts import AccountError, Role, create_company, create_user
+from activities.db.engine import create_engine, session_factory
+from activities.db.migrate import upgrade_to_head
+from activities.secrets import SecretBox
+from worker.settings import get_settings
+
+app = typer.Typer(help="Alert Whisperer: signed alerts become correlated, durable incident workflows.",
+                  no_args_is_help=True)
+company_app = typer.Typer(help="Manage client companies.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app.add_typer(company_app, name="company")
+app.add_typer(user_app, name="user")
+console = Console(stderr=True)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@app.command()
+def dev(
+    api_port: int = 8000,
+    temporal_port: int = 7233,
+    temporal_ui_port: int = 8233,
+    data_dir: Path = Path("data"),
+) -> None:
+    """Everything on one machine: Temporal dev server with its Web UI, worker and API (what `make run` calls)."""
+    from worker.dev import run_dev
+
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(run_dev(get_settings(), api_port=api_port, temporal_port=temporal_port,
+                        temporal_ui_port=temporal_ui_port, data_dir=data_dir))
+
+
+@app.command()
+def api(host: str = "0.0.0.0", port: int = 8000) -> None:  # noqa: S104 (a server process binds all interfaces)
+    """The API process, connecting to AW_TEMPORAL_ADDRESS and AW_DATABASE_URL."""
+    import uvicorn
+
+    from api.app import create_app
+
+    _logging()
+    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=True)
+
+
+@app.command()
+def worker() -> None:
+    """The Temporal worker process: incident workflows, their activities and the redelivery schedule."""
+    from api.services import build_services
+    from worker.temporal_client import connect
+    from worker.worker import build_worker, ensure_redelivery_schedule
+
+    _logging()
+
+    async def main() -> None:
+        settings = get_settings()
+        client = await connect(settings)
+        services = build_services(settings, client)
+        await ensure_redelivery_schedule(client, services)
+        try:
+            await build_worker(client, services).run()
+        finally:
+            await services.close()
+
+    asyncio.run(main())
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database (AW_DATABASE_URL) to the newest schema."""
+    url = get_settings().database_url
+    upgrade_to_head(url)
+    console.print(f"database at head: {url.split('@')[-1]}")
+
+
+@company_app.command("create")
+def company_create(
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: id, api_key, hmac_secret")] = False,
+) -> None:
+    """Create a company and print its API key and HMAC secret (shown only this once)."""
+    settings = get_settings()
+
+    async def main() -> dict[str, str]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                issued = await create_company(session, SecretBox(settings.secret_key), name)
+        finally:
+            await engine.dispose()
+        return {"id": issued.id, "api_key": issued.api_key, "hmac_secret": issued.hmac_secret}
+
+    issued = asyncio.run(main())
+    if as_json:
+        typer.echo(json.dumps(issued))
+        return
+    for key, value in issued.items():
+        typer.echo(f"{key:12} {value}")
+    console.print("Store the API key and HMAC secret now: they are not shown again.")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    role: Annotated[Role, typer.Option()],
+    company: Annotated[list[str] | None, typer.Option(help="Company id (repeat for several)")] = None,
+    name: str = "",
+    category: str | None = None,
+) -> None:
+    """Create a user who can sign in to the API and UI."""
+    settings = get_settings()
+
+    async def main() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                user = await create_user(session, email=email, password=password, role=role,
+                                         company_ids=company or [], name=name, category=category)
+                return user.id
+        finally:
+            await engine.dispose()
+
+    try:
+        typer.echo(asyncio.run(main()))
+    except AccountError as err:
+        console.print(f"[red]{err}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def replay(files: list[Path]) -> None:
+    """Replay workflow histories (JSON from the Temporal Web UI or CLI) against this code; exit 1 on drift."""
+    from worker.replay import replay_files
+
+    failures = asyncio.run(replay_files(files))
+    for path, error in failures:
+        console.print(f"[red]NON-DETERMINISTIC[/red] {path}: {error}")
+    if failures:
+        raise typer.Exit(1)
+    console.print(f"{len(files)} history file(s) replayed cleanly")
+
+
+@app.command()
+def demo(
+    url: str = "http://127.0.0.1:8000",
+    rate: Annotated[float, typer.Option(help="Alerts per second")] = 20.0,
+    count: int = 200,
+    api_key: Annotated[str | None, typer.Option(envvar="AW_DEMO_API_KEY")] = None,
+    hmac_secret: Annotated[str | None, typer.Option(envvar="AW_DEMO_HMAC_SECRET")] = None,
+    credentials: Path = Path("data/demo-credentials.json"),
+    seed: int = 7,
+) -> None:
+    """Send a realistic signed alert stream to a running instance (defaults to the dev demo tenant)."""
+    from worker.demo import run_demo
+
+    if not (api_key and hmac_secret):
+        if not credentials.exists():
+            console.print(f"[red]No --api-key/--hmac-secret and no {credentials}; start `make run` first "
+                          "or create a company with `alert-whisperer company create NAME`.")
+            raise typer.Exit(2)
+        stored = json.loads(credentials.read_text())
+        api_key, hmac_secret = stored["api_key"], stored["hmac_secret"]
+    summary = asyncio.run(run_demo(url, api_key, hmac_secret, rate=rate, count=count, seed=seed))
+    if summary.errors and not (summary.statuses[200] + summary.statuses[202]):
+        sys.exit(1)

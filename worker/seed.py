@@ -1,0 +1,40 @@
+"""The demo tenant that `alert-whisperer dev` creates on first start."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from activities.accounts import Role, create_company, create_user
+from activities.db.models import Company
+from api.services import Services
+
+DEMO_COMPANY = "Demo Client Co"
+DEMO_ADMIN_EMAIL = "admin@example.com"
+
+
+async def seed_demo(services: Services, credentials_file: Path) -> dict[str, Any] | None:
+    """Create the demo tenant once; returns its fresh credentials, or None when it already exists."""
+    async with services.sessions() as session, session.begin():
+        if (await session.execute(select(Company).where(Company.name == DEMO_COMPANY))).first():
+            return None
+        issued = await create_company(session, services.box, DEMO_COMPANY, critical_assets=["db-prod-01"])
+        password = secrets.token_urlsafe(12)
+        await create_user(session, email=DEMO_ADMIN_EMAIL, password=password, role=Role.msp_admin, company_ids=[],
+                          name="Demo Admin")
+    credentials = {
+        "company_id": issued.id,
+        "api_key": issued.api_key,
+        "hmac_secret": issued.hmac_secret,
+        "admin_email": DEMO_ADMIN_EMAIL,
+        "admin_password": password,
+    }
+    credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    credentials_file.write_text(json.dumps(credentials, indent=2))
+    os.chmod(credentials_file, 0o600)
+    return credentials

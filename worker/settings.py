@@ -1,0 +1,55 @@
+"""All configuration, read once from the environment (prefix AW_) or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AW_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", description="development | production")
+    database_url: str = "sqlite+aiosqlite:///data/alert_whisperer.db"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "alert-whisperer"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+    secret_key: str = DEVELOPMENT_SECRET_KEY
+
+    access_token_minutes: int = 30
+    refresh_token_days: int = 7
+
+    # Webhook ingestion
+    webhook_max_body_bytes: int = 256 * 1024
+    webhook_timestamp_tolerance_s: int = 300
+    webhook_answer_timeout_s: float = 2.0
+    delivery_id_retention_hours: int = 24
+    rate_limit_per_s: float = 200.0
+    rate_limit_burst: int = 1000
+
+    # Alerts accepted but not yet in an incident are handed to the workflows again after this long.
+    redelivery_after_s: int = 20
+    redelivery_interval_s: int = 15
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Settings:
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET_KEY:
+            raise ValueError(
+                "AW_SECRET_KEY is still the development default; set a random value of 32+ characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,64 @@
+"""The Temporal worker: incident workflows, their activities, and the redelivery schedule."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    SchedulePolicy,
+    ScheduleOverlapPolicy,
+    ScheduleSpec,
+)
+from temporalio.worker import Worker
+
+from activities.incident_store import IncidentStore
+from activities.redelivery import Redelivery
+from api.services import Services
+from workflows.incident import IncidentWorkflow
+from workflows.redelivery import REDELIVERY_SCHEDULE_ID, AlertRedeliveryWorkflow
+from workflows.types import RedeliveryRequest
+
+log = logging.getLogger(__name__)
+
+WORKFLOWS = [IncidentWorkflow, AlertRedeliveryWorkflow]
+
+
+def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:
+    store = IncidentStore(services.sessions)
+    redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
+    return Worker(
+        client,
+        task_queue=task_queue or services.settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[store.record_alerts, store.project_incident, redelivery.redeliver_unrouted_alerts],
+        max_concurrent_workflow_tasks=200,
+        max_concurrent_local_activities=200,
+    )
+
+
+async def ensure_redelivery_schedule(client: Client, services: Services, *, task_queue: str | None = None) -> None:
+    settings = services.settings
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            AlertRedeliveryWorkflow.run,
+            RedeliveryRequest(
+                older_than_s=settings.redelivery_after_s,
+                delivery_id_retention_hours=settings.delivery_id_retention_hours,
+            ),
+            id=f"{REDELIVERY_SCHEDULE_ID}-run",
+            task_queue=task_queue or settings.task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.redelivery_interval_s))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(REDELIVERY_SCHEDULE_ID, schedule)
+        log.info("created schedule %s", REDELIVERY_SCHEDULE_ID)
+    except ScheduleAlreadyRunningError:
+        pass

@@ -1,0 +1,186 @@
+"""Domain types shared by workflows, activities and the API.
+
+Sandbox-safe: imports nothing with side effects, so workflows can import it freely.
+Every workflow, activity and update argument is one pydantic model here, so adding a
+field (with a default) never breaks a signature or a recorded history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+TASK_QUEUE = "alert-whisperer"
+INCIDENT_WORKFLOW_PREFIX = "incident"
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.low: 0, Severity.medium: 1, Severity.high: 2, Severity.critical: 3}
+
+
+class AlertStatus(StrEnum):
+    firing = "firing"
+    resolved = "resolved"
+
+
+class IncidentStatus(StrEnum):
+    pending = "pending"  # fewer alerts than the company's min_alerts: not surfaced yet
+    new = "new"
+    in_progress = "in_progress"
+    escalated = "escalated"
+    resolved = "resolved"
+    void = "void"  # every alert it was handed already belonged to another incident
+
+
+OPEN_STATUSES = frozenset({IncidentStatus.pending, IncidentStatus.new, IncidentStatus.in_progress,
+                           IncidentStatus.escalated})
+
+
+class AggregationMode(StrEnum):
+    asset_signature = "asset|signature"
+    asset = "asset"
+
+
+class CorrelationPolicy(BaseModel):
+    """The part of a company's policy that decides how alerts group into incidents."""
+
+    window_minutes: int = Field(15, ge=1, le=60)
+    aggregation_key: AggregationMode = AggregationMode.asset_signature
+    min_alerts: int = Field(1, ge=1, le=5)
+
+
+class AlertRef(BaseModel):
+    """What an incident workflow needs to know about one alert; the full alert stays in the database."""
+
+    id: str
+    received_at: datetime
+    severity: Severity
+    status: AlertStatus = AlertStatus.firing
+    tool_source: str
+    fingerprint: str
+    asset_name: str
+    asset_id: str | None = None
+    signature: str
+    category: str | None = None
+    summary: str = ""
+
+
+class IncidentStart(BaseModel):
+    """Input of a new incident workflow: who it belongs to, how it groups, and its first alerts."""
+
+    incident_id: str
+    company_id: str
+    company_name: str = ""
+    aggregation_key: str
+    generation: int
+    policy: CorrelationPolicy = CorrelationPolicy()
+    critical_asset: bool = False
+    alerts: list[AlertRef]
+
+
+class IncidentInput(BaseModel):
+    """A new incident (`start`) or the same incident continued as new (`carried`)."""
+
+    start: IncidentStart | None = None
+    carried: IncidentState | None = None
+
+
+class AddAlerts(BaseModel):
+    alerts: list[AlertRef]
+
+
+class AddAlertsResult(BaseModel):
+    incident_id: str
+    accepted: int
+
+
+class SeriesStatus(StrEnum):
+    firing = "firing"
+    recovered = "recovered"
+
+
+class SeriesState(BaseModel):
+    status: SeriesStatus
+    changed_at: datetime
+
+
+class IncidentState(BaseModel):
+    """Everything an incident workflow owns; carried whole across continue-as-new."""
+
+    incident_id: str
+    company_id: str
+    company_name: str = ""
+    aggregation_key: str
+    generation: int
+    policy: CorrelationPolicy = CorrelationPolicy()
+    critical_asset: bool = False
+
+    status: IncidentStatus = IncidentStatus.pending
+    asset_name: str = ""
+    asset_id: str | None = None
+    signature: str = ""
+    category: str | None = None
+    title: str = ""
+    severity: Severity = Severity.low
+    priority_score: int = 0
+    alert_count: int = 0
+    recovery_count: int = 0
+    tool_sources: list[str] = Field(default_factory=list)
+    # Full membership lives in the database (alert.incident_id); the workflow keeps the latest few.
+    recent_alert_ids: list[str] = Field(default_factory=list)
+    series: dict[str, SeriesState] = Field(default_factory=dict)
+    assigned_to: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    first_alert_at: datetime | None = None
+    last_alert_at: datetime | None = None
+
+    @property
+    def workflow_id(self) -> str:
+        return self.incident_id
+
+    @property
+    def recovered_series(self) -> list[str]:
+        return sorted(k for k, s in self.series.items() if s.status == SeriesStatus.recovered)
+
+
+class RecordAlerts(BaseModel):
+    """Attach alerts to an incident in the database and write its projection, in one transaction."""
+
+    state: IncidentState
+    alert_ids: list[str]
+    write_projection_if_all_attached: bool = True
+
+
+class RecordAlertsResult(BaseModel):
+    attached_ids: list[str]
+
+
+class ProjectIncident(BaseModel):
+    state: IncidentState
+IncidentInput.model_rebuild()
+
+
+class RedeliveryRequest(BaseModel):
+    older_than_s: int = 20
+    limit: int = 2000
+    delivery_id_retention_hours: int = 24
+
+
+class RedeliveryResult(BaseModel):
+    redelivered: int = 0
+    routed: int = 0
+    failed: int = 0
+    purged_deliveries: int = 0

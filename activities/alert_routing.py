@@ -87,12 +87,14 @@ class AlertRouter:
         *,
         eager_start: bool = False,
         give_up_after_s: float = 60.0,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
         self._head_lookup = head_lookup
         self._eager_start = eager_start
         self._give_up_after_s = give_up_after_s
+        self._max_batch = max_batch
         self._lanes: dict[tuple[str, str], _Lane] = {}
         # Latest generation known to be running per key: skips the start attempt on the hot path.
         self._running: TTLCache[tuple[str, str], int] = TTLCache(maxsize=200_000, ttl=120)
@@ -120,7 +122,7 @@ class AlertRouter:
     async def _drain(self, lane_key: tuple[str, str], lane: _Lane) -> None:
         try:
             while lane.queue:
-                batch, lane.queue = lane.queue[:MAX_BATCH], lane.queue[MAX_BATCH:]
+                batch, lane.queue = lane.queue[: self._max_batch], lane.queue[self._max_batch :]
                 alerts = [alert for alert, _ in batch]
                 try:
                     results = await self._deliver(lane, alerts)
@@ -238,12 +240,13 @@ class AlertRouter:
             try:
                 await call()
                 return
-            except WorkflowUpdateRPCTimeoutOrCancelledError:
-                pass
+            except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+                last: Exception = err
             except RPCError as err:
                 if err.status not in TRANSIENT and "aborted" not in str(err).lower():
                     raise
+                last = err
             if asyncio.get_running_loop().time() + delay > deadline:
-                raise RoutingFailed("Temporal kept refusing the call; the alerts stay queued for redelivery")
+                raise RoutingFailed(f"Temporal kept refusing the call ({last}); the alerts stay stored for redelivery")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)

@@ -12,12 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+import ui
 from api import agent, auth, incidents, webhooks
 from api.services import Services, build_services
 from worker.settings import Settings
 from worker.temporal_client import connect
 
-UI_DIR = Path(__file__).resolve().parent.parent / "ui"
+UI_DIR = Path(ui.__file__).resolve().parent
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -71,8 +72,13 @@ def worker() -> None:
         client = await connect(settings)
         services = build_services(settings, client)
         await ensure_redelivery_schedule(client, services)
+        running = build_worker(client, services)
+        # As PID 1 in a container, SIGTERM is ignored unless handled: drain in-flight tasks, then exit.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(running.shutdown()))
         try:
-            await build_worker(client, services).run()
+            await running.run()
         finally:
             await services.close()
 

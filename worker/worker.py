@@ -44,6 +44,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
 
 async def ensure_redelivery_schedule(client: Client, services: Services, *, task_queue: str | None = None) -> None:
     settings = services.settings
+    task_queue = task_queue or settings.task_queue
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             AlertRedeliveryWorkflow.run,
@@ -51,14 +52,15 @@ async def ensure_redelivery_schedule(client: Client, services: Services, *, task
                 older_than_s=settings.redelivery_after_s,
                 delivery_id_retention_hours=settings.delivery_id_retention_hours,
             ),
-            id=f"{REDELIVERY_SCHEDULE_ID}-run",
-            task_queue=task_queue or settings.task_queue,
+            id=f"{REDELIVERY_SCHEDULE_ID}-{task_queue}-run",
+            task_queue=task_queue,
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.redelivery_interval_s))]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
+    schedule_id = f"{REDELIVERY_SCHEDULE_ID}-{task_queue}"
     try:
-        await client.create_schedule(REDELIVERY_SCHEDULE_ID, schedule)
-        log.info("created schedule %s", REDELIVERY_SCHEDULE_ID)
+        await client.create_schedule(schedule_id, schedule)
+        log.info("created schedule %s", schedule_id)
     except ScheduleAlreadyRunningError:
         pass

@@ -39,6 +39,8 @@ SEARCH_ATTRIBUTE_KEYS = (COMPANY_ID, INCIDENT_STATUS, SEVERITY, ASSET_NAME, ALER
                          ALERT_COUNT)
 
 INCIDENT_CLOSED_ERROR = "IncidentClosed"
+# Temporal caps a run at 2,000 updates; continue as new well before that.
+UPDATES_PER_RUN = 1000
 
 # Database writes are short; retry them for as long as the database is away.
 DB_WRITE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
@@ -82,11 +84,12 @@ class IncidentWorkflow:
     def __init__(self, inp: IncidentInput) -> None:
         if inp.carried is not None:
             self.state = inp.carried
-            self.pending: list[AlertRef] = []
+            self.pending: list[AlertRef] = list(inp.carried_pending)
         else:
             assert inp.start is not None
             self.state = new_incident_state(inp.start)
             self.pending = list(inp.start.alerts)
+        self.updates_this_run = 0
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
@@ -96,14 +99,15 @@ class IncidentWorkflow:
                 await self._record_pending()
                 if self.state.status == IncidentStatus.void:
                     return self.state
-                continue
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            if not self.pending:
-                workflow.continue_as_new(IncidentInput(carried=self.state))
+            if self._continue_as_new_due():
+                # Alerts accepted meanwhile travel along, so a steady storm cannot postpone this.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(IncidentInput(carried=self.state, carried_pending=self.pending))
 
     @workflow.update
     def add_alerts(self, req: AddAlerts) -> AddAlertsResult:
         self.pending.extend(req.alerts)
+        self.updates_this_run += 1
         return AddAlertsResult(incident_id=self.state.incident_id, accepted=len(req.alerts))
 
     @add_alerts.validator
@@ -125,7 +129,7 @@ class IncidentWorkflow:
         return self.state
 
     def _continue_as_new_due(self) -> bool:
-        return workflow.info().is_continue_as_new_suggested()
+        return workflow.info().is_continue_as_new_suggested() or self.updates_this_run >= UPDATES_PER_RUN
 
     async def _record_pending(self) -> None:
         batch = _unique(self.pending, already=set(self.state.recent_alert_ids))

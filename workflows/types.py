@@ -95,6 +95,7 @@ class IncidentInput(BaseModel):
 
     start: IncidentStart | None = None
     carried: IncidentState | None = None
+    carried_pending: list[AlertRef] = Field(default_factory=list)
 
 
 class AddAlerts(BaseModel):

@@ -74,7 +74,9 @@ async def create_user(
     for company_id in company_ids:
         if await session.get(Company, company_id) is None:
             raise AccountError(f"no company with id {company_id}")
-    user = User(email=email, name=name, password_hash=hash_password(password), role=role.value, category=category)
+    user = User(
+        email=email, name=name, password_hash=hash_password(password), role=role.value, category=category
+    )
     session.add(user)
     await session.flush()
     for company_id in company_ids:

@@ -9,17 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.alert_intake import AlertIntake
 from activities.alert_routing import AlertRouter, CompanyContext, HeadLookup, RoutedAlert
-from activities.db.models import CorrelationHead
+from activities.db.models import CorrelationHead, table_of
 from workflows.types import AlertRef
+
+HEADS = table_of(CorrelationHead)
 
 
 def head_lookup(sessions: async_sessionmaker[AsyncSession]) -> HeadLookup:
     async def lookup(company_id: str, key: str) -> int | None:
         async with sessions() as session:
             result = await session.execute(
-                select(CorrelationHead.generation).where(
-                    CorrelationHead.company_id == company_id,  # type: ignore[arg-type]
-                    CorrelationHead.aggregation_key == key,  # type: ignore[arg-type]
+                select(HEADS.c.generation).where(
+                    HEADS.c.company_id == company_id, HEADS.c.aggregation_key == key
                 )
             )
             return result.scalar_one_or_none()

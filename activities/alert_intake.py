@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, select, tuple_, update
+from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.db.models import Alert, WebhookDelivery
-from activities.db.upsert import insert_for
+from activities.db.models import Alert, WebhookDelivery, table_of
+from activities.db.upsert import dialect_of, insert_for
 from activities.micro_batch import MicroBatcher
 
-ALERTS: Table = Alert.__table__  # type: ignore[assignment]
-DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
+ALERTS = table_of(Alert)
+DELIVERIES = table_of(WebhookDelivery)
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class AlertIntake:
         self._dispositions: MicroBatcher[tuple[str, str], None] = MicroBatcher(self._dispose_batch)
 
     async def store(self, row: dict[str, Any]) -> StoredAlert:
-        """Commit one alert row (with `company_id`, `delivery_id`, `id`, ...) unless its delivery id was seen."""
+        """Commit one alert row unless its (company_id, delivery_id) was seen before."""
         return await self._inserts.submit(row)
 
     async def set_disposition(self, alert_id: str, disposition: str) -> None:
@@ -42,7 +42,7 @@ class AlertIntake:
         for row in rows:
             first_of.setdefault((row["company_id"], row["delivery_id"]), row)
         async with self._sessions() as session, session.begin():
-            dialect = session.bind.dialect.name
+            dialect = dialect_of(session)
             deliveries = [
                 {"company_id": c, "delivery_id": d, "alert_id": r["id"], "received_at": r["received_at"]}
                 for (c, d), r in first_of.items()
@@ -61,7 +61,9 @@ class AlertIntake:
             earlier: dict[tuple[str, str], tuple[str, str | None]] = {}
             if seen_before:
                 found = await session.execute(
-                    select(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id, ALERTS.c.id, ALERTS.c.incident_id)
+                    select(
+                        DELIVERIES.c.company_id, DELIVERIES.c.delivery_id, ALERTS.c.id, ALERTS.c.incident_id
+                    )
                     .join(ALERTS, ALERTS.c.id == DELIVERIES.c.alert_id)
                     .where(tuple_(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id).in_(seen_before))
                 )
@@ -97,9 +99,12 @@ async def purge_deliveries(session: AsyncSession, older_than: datetime) -> int:
 async def unrouted_alerts(session: AsyncSession, received_before: datetime, limit: int) -> list[Alert]:
     rows = await session.execute(
         select(Alert)
-        .where(Alert.incident_id.is_(None), Alert.disposition.is_(None), Alert.received_at < received_before)  # type: ignore[union-attr,arg-type,operator]
-        .order_by(Alert.received_at)  # type: ignore[arg-type]
+        .where(
+            ALERTS.c.incident_id.is_(None),
+            ALERTS.c.disposition.is_(None),
+            ALERTS.c.received_at < received_before,
+        )
+        .order_by(ALERTS.c.received_at)
         .limit(limit)
     )
     return list(rows.scalars())
-

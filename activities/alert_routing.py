@@ -110,7 +110,9 @@ class AlertRouter:
             lane.task = asyncio.create_task(self._drain(lane_key, lane))
         return future
 
-    async def route_batch(self, company: CompanyContext, key: str, alerts: list[AlertRef]) -> list[RoutedAlert]:
+    async def route_batch(
+        self, company: CompanyContext, key: str, alerts: list[AlertRef]
+    ) -> list[RoutedAlert]:
         return list(await asyncio.gather(*(self.route(company, key, a) for a in alerts)))
 
     async def close(self) -> None:
@@ -220,7 +222,9 @@ class AlertRouter:
         handle = self._client.get_workflow_handle(workflow_id)
         try:
             await self._retrying(
-                lambda: handle.execute_update(IncidentWorkflow.add_alerts, AddAlerts(alerts=alerts), id=update_id)
+                lambda: handle.execute_update(
+                    IncidentWorkflow.add_alerts, AddAlerts(alerts=alerts), id=update_id
+                )
             )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
@@ -247,6 +251,8 @@ class AlertRouter:
                     raise
                 last = err
             if asyncio.get_running_loop().time() + delay > deadline:
-                raise RoutingFailed(f"Temporal kept refusing the call ({last}); the alerts stay stored for redelivery")
+                raise RoutingFailed(
+                    f"Temporal kept refusing the call ({last}); the alerts stay stored for redelivery"
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)

@@ -30,7 +30,9 @@ def company_context(company: Company) -> CompanyContext:
 
 
 class CompanyDirectory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], box: SecretBox, ttl_s: float = 10.0) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], box: SecretBox, ttl_s: float = 10.0
+    ) -> None:
         self._sessions = sessions
         self._box = box
         self._by_key: TTLCache[str, CompanyCredentials | None] = TTLCache(maxsize=50_000, ttl=ttl_s)
@@ -41,10 +43,14 @@ class CompanyDirectory:
         if digest in self._by_key:
             return self._by_key[digest]
         async with self._sessions() as session:
-            company = (await session.execute(select(Company).where(Company.api_key_hash == digest))).scalar_one_or_none()
+            company = (
+                await session.execute(select(Company).where(Company.api_key_hash == digest))
+            ).scalar_one_or_none()
         found = None
         if company is not None:
-            found = CompanyCredentials(company_context(company), self._box.decrypt(company.hmac_secret_encrypted))
+            found = CompanyCredentials(
+                company_context(company), self._box.decrypt(company.hmac_secret_encrypted)
+            )
         self._by_key[digest] = found
         return found
 

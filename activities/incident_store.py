@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, delete, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.db.models import Alert, CorrelationHead, Incident
-from activities.db.upsert import upsert
+from activities.db.models import Alert, CorrelationHead, Incident, table_of
+from activities.db.upsert import dialect_of, upsert
 from workflows.types import IncidentState, IncidentStatus, ProjectIncident, RecordAlerts, RecordAlertsResult
 
-INCIDENT_TABLE: Table = Incident.__table__  # type: ignore[assignment]
-HEAD_TABLE: Table = CorrelationHead.__table__  # type: ignore[assignment]
-ALERT_TABLE: Table = Alert.__table__  # type: ignore[assignment]
+INCIDENT_TABLE = table_of(Incident)
+HEAD_TABLE = table_of(CorrelationHead)
+ALERT_TABLE = table_of(Alert)
 
 
 def incident_row(state: IncidentState) -> dict[str, Any]:
@@ -51,7 +51,7 @@ class IncidentStore:
     async def record_alerts(self, req: RecordAlerts) -> RecordAlertsResult:
         """Attach alerts that belong to no incident yet; the database decides exactly-once membership."""
         async with self._sessions() as session, session.begin():
-            dialect = session.bind.dialect.name
+            dialect = dialect_of(session)
             attached: list[str] = []
             if req.alert_ids:
                 result = await session.execute(
@@ -68,7 +68,7 @@ class IncidentStore:
     @activity.defn(name="project_incident")
     async def project_incident(self, req: ProjectIncident) -> None:
         async with self._sessions() as session, session.begin():
-            await self._write_projection(session, session.bind.dialect.name, req.state)
+            await self._write_projection(session, dialect_of(session), req.state)
 
     async def _write_projection(self, session: AsyncSession, dialect: str, state: IncidentState) -> None:
         if state.status == IncidentStatus.void:

@@ -53,9 +53,9 @@ class SecretBox:
     """Encrypts secrets at rest (Fernet: AES-128-CBC + HMAC) under a key derived from AW_SECRET_KEY."""
 
     def __init__(self, secret_key: str) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"alert-whisperer secrets v1").derive(
-            secret_key.encode()
-        )
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"alert-whisperer secrets v1"
+        ).derive(secret_key.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
 
     def encrypt(self, plaintext: str) -> str:

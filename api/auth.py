@@ -41,7 +41,7 @@ class UserPublic(BaseModel):
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
     user: UserPublic
 
 
@@ -50,8 +50,12 @@ def _hash_token(token: str) -> str:
 
 
 @router.post("/login", response_model=TokenPair, responses={401: {"description": BAD_CREDENTIALS}})
-async def login(body: LoginRequest, request: Request, services: ServicesDep, session: SessionDep) -> TokenPair:
-    user = (await session.execute(select(User).where(User.email == body.email.strip().lower()))).scalar_one_or_none()
+async def login(
+    body: LoginRequest, request: Request, services: ServicesDep, session: SessionDep
+) -> TokenPair:
+    user = (
+        await session.execute(select(User).where(User.email == body.email.strip().lower()))
+    ).scalar_one_or_none()
     # Verify against a dummy hash for unknown emails too, so timing does not reveal which emails exist.
     valid = verify_password(user.password_hash if user else _dummy_hash(), body.password)
     if user is None or not valid or user.disabled:

@@ -107,7 +107,9 @@ async def get_incident(
     alert_limit: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> IncidentDetail:
     incident = (
-        await session.execute(scoped(select(Incident), Incident.company_id, principal).where(Incident.id == incident_id))
+        await session.execute(
+            scoped(select(Incident), Incident.company_id, principal).where(Incident.id == incident_id)
+        )
     ).scalar_one_or_none()
     if incident is None:
         raise HTTPException(404, f"no incident {incident_id}")
@@ -118,7 +120,8 @@ async def get_incident(
         .limit(alert_limit)
     )
     settings = services.settings
-    ui = f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{settings.temporal_namespace}/workflows/{incident.id}"
+    namespace_url = f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{settings.temporal_namespace}"
+    ui = f"{namespace_url}/workflows/{incident.id}"
     return IncidentDetail(
         **to_public(incident).model_dump(),
         alerts=[AlertPublic(**a.model_dump()) for a in alerts.scalars()],

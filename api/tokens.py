@@ -47,7 +47,9 @@ def encode(secret_key: str, claims: TokenClaims) -> str:
 def decode(secret_key: str, token: str, expected: TokenType) -> TokenClaims:
     try:
         # Pinning the algorithm list refuses `alg: none` and algorithm confusion.
-        payload = jwt.decode(token, secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "typ"]})
+        payload = jwt.decode(
+            token, secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "typ"]}
+        )
     except jwt.ExpiredSignatureError:
         raise TokenInvalid("token expired") from None
     except jwt.PyJWTError:

@@ -14,18 +14,28 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def verify(
-    *, secrets: list[str], timestamp: str | None, signature: str | None, body: bytes, now: float, tolerance_s: int
+    *,
+    secrets: list[str],
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    now: float,
+    tolerance_s: int,
 ) -> None:
     if not timestamp:
         raise SignatureRejected("missing X-Timestamp header (unix seconds)")
     if not signature:
-        raise SignatureRejected("missing X-Signature header (sha256=<hex HMAC-SHA256 of '<timestamp>.<body>'>)")
+        raise SignatureRejected(
+            "missing X-Signature header (sha256=<hex HMAC-SHA256 of '<timestamp>.<body>'>)"
+        )
     try:
         sent_at = int(timestamp)
     except ValueError:
         raise SignatureRejected("X-Timestamp must be unix seconds") from None
     if abs(now - sent_at) > tolerance_s:
-        raise SignatureRejected(f"X-Timestamp is more than {tolerance_s} s from the server's clock; check NTP")
+        raise SignatureRejected(
+            f"X-Timestamp is more than {tolerance_s} s from the server's clock; check NTP"
+        )
     if not signature.startswith("sha256="):
         raise SignatureRejected("X-Signature must start with 'sha256='")
     # Every candidate is checked, so timing does not reveal which secret (old or new) matched.

@@ -148,29 +148,37 @@ async def receive_alert(
     received_at = datetime.now(UTC)
     alert_id = new_id("al")
     fingerprint = series_fingerprint(asset=asset, signature=payload.signature)
-    stored = await services.intake.store({
-        "id": alert_id,
-        "company_id": company.id,
-        "delivery_id": x_delivery_id,
-        "asset_name": payload.asset_name,
-        "asset_id": payload.asset_id,
-        "signature": payload.signature,
-        "severity": payload.severity.value,
-        "message": payload.message,
-        "tool_source": payload.tool_source,
-        "category": payload.category,
-        "labels": payload.labels,
-        "status": payload.status.value,
-        "fingerprint": fingerprint,
-        "aggregation_key": key_value,
-        "occurred_at": payload.occurred_at,
-        "received_at": received_at,
-    })
+    stored = await services.intake.store(
+        {
+            "id": alert_id,
+            "company_id": company.id,
+            "delivery_id": x_delivery_id,
+            "asset_name": payload.asset_name,
+            "asset_id": payload.asset_id,
+            "signature": payload.signature,
+            "severity": payload.severity.value,
+            "message": payload.message,
+            "tool_source": payload.tool_source,
+            "category": payload.category,
+            "labels": payload.labels,
+            "status": payload.status.value,
+            "fingerprint": fingerprint,
+            "aggregation_key": key_value,
+            "occurred_at": payload.occurred_at,
+            "received_at": received_at,
+        }
+    )
     if stored.duplicate:
-        return _answer(200, AlertAccepted(
-            alert_id=stored.alert_id, incident_id=stored.incident_id, duplicate=True,
-            correlated=False, aggregation_key=key_value,
-        ))
+        return _answer(
+            200,
+            AlertAccepted(
+                alert_id=stored.alert_id,
+                incident_id=stored.incident_id,
+                duplicate=True,
+                correlated=False,
+                aggregation_key=key_value,
+            ),
+        )
 
     ref = AlertRef(
         id=alert_id,
@@ -187,16 +195,32 @@ async def receive_alert(
     )
     routed = services.dispatch.send(company, key_value, ref)
     try:
-        result: RoutedAlert = await asyncio.wait_for(asyncio.shield(routed), settings.webhook_answer_timeout_s)
+        result: RoutedAlert = await asyncio.wait_for(
+            asyncio.shield(routed), settings.webhook_answer_timeout_s
+        )
     except (TimeoutError, RoutingFailed):
-        return _answer(202, AlertAccepted(
-            alert_id=alert_id, incident_id=None, duplicate=False, correlated=False,
-            aggregation_key=key_value, queued=True,
-        ))
-    return _answer(200, AlertAccepted(
-        alert_id=alert_id, incident_id=result.incident_id, duplicate=False, correlated=result.correlated,
-        aggregation_key=key_value, disposition=result.disposition,
-    ))
+        return _answer(
+            202,
+            AlertAccepted(
+                alert_id=alert_id,
+                incident_id=None,
+                duplicate=False,
+                correlated=False,
+                aggregation_key=key_value,
+                queued=True,
+            ),
+        )
+    return _answer(
+        200,
+        AlertAccepted(
+            alert_id=alert_id,
+            incident_id=result.incident_id,
+            duplicate=False,
+            correlated=result.correlated,
+            aggregation_key=key_value,
+            disposition=result.disposition,
+        ),
+    )
 
 
 def _answer(status: int, body: AlertAccepted) -> JSONResponse:

@@ -34,20 +34,43 @@ async def store_alerts(
     key = aggregation_key(mode, asset=asset, signature=signature)
     at = received_at or datetime.now(UTC)
     refs = [
-        AlertRef(id=new_id("al"), received_at=at, severity=severity, status=status, tool_source="datadog",
-                 fingerprint=series_fingerprint(asset=asset, signature=signature), asset_name=asset,
-                 signature=signature)
+        AlertRef(
+            id=new_id("al"),
+            received_at=at,
+            severity=severity,
+            status=status,
+            tool_source="datadog",
+            fingerprint=series_fingerprint(asset=asset, signature=signature),
+            asset_name=asset,
+            signature=signature,
+        )
         for _ in range(count)
     ]
-    await asyncio.gather(*(
-        services.intake.store({
-            "id": r.id, "company_id": company_id, "delivery_id": r.id, "asset_name": asset, "asset_id": None,
-            "signature": signature, "severity": severity.value, "message": "test", "tool_source": "datadog",
-            "category": None, "labels": {}, "status": status.value, "fingerprint": r.fingerprint,
-            "aggregation_key": key, "occurred_at": None, "received_at": at,
-        })
-        for r in refs
-    ))
+    await asyncio.gather(
+        *(
+            services.intake.store(
+                {
+                    "id": r.id,
+                    "company_id": company_id,
+                    "delivery_id": r.id,
+                    "asset_name": asset,
+                    "asset_id": None,
+                    "signature": signature,
+                    "severity": severity.value,
+                    "message": "test",
+                    "tool_source": "datadog",
+                    "category": None,
+                    "labels": {},
+                    "status": status.value,
+                    "fingerprint": r.fingerprint,
+                    "aggregation_key": key,
+                    "occurred_at": None,
+                    "received_at": at,
+                }
+            )
+            for r in refs
+        )
+    )
     return key, refs
 
 

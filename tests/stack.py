@@ -47,8 +47,9 @@ def alert_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def signed_headers(creds: TenantCreds, body: bytes, *, delivery_id: str | None = None,
-                   timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    creds: TenantCreds, body: bytes, *, delivery_id: str | None = None, timestamp: int | None = None
+) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     return {
         "Content-Type": "application/json",
@@ -72,8 +73,13 @@ class Stack:
     _worker_task: asyncio.Task[None] | None = None
 
     async def start_api(self) -> None:
-        config = uvicorn.Config(create_app(self.settings, self.services), host="127.0.0.1", port=0,
-                                log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            create_app(self.settings, self.services),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+        )
         self._server = uvicorn.Server(config)
         self._server_task = asyncio.create_task(self._server.serve())
         while not self._server.started:
@@ -101,23 +107,44 @@ class Stack:
         await self.http.aclose()
         await self.services.router.close()
 
-    async def company(self, name: str = "Acme", *, policy: CorrelationPolicy | None = None,
-                      critical_assets: list[str] | None = None) -> TenantCreds:
+    async def company(
+        self,
+        name: str = "Acme",
+        *,
+        policy: CorrelationPolicy | None = None,
+        critical_assets: list[str] | None = None,
+    ) -> TenantCreds:
         async with self.services.sessions() as session, session.begin():
-            issued = await create_company(session, self.services.box, f"{name} {uuid.uuid4().hex[:6]}",
-                                          policy=policy, critical_assets=critical_assets)
+            issued = await create_company(
+                session,
+                self.services.box,
+                f"{name} {uuid.uuid4().hex[:6]}",
+                policy=policy,
+                critical_assets=critical_assets,
+            )
         return TenantCreds(issued.id, issued.api_key, issued.hmac_secret)
 
-    async def user(self, role: Role, company_ids: list[str], password: str = "correct horse battery") -> dict[str, str]:
+    async def user(
+        self, role: Role, company_ids: list[str], password: str = "correct horse battery"
+    ) -> dict[str, str]:
         email = f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
         async with self.services.sessions() as session, session.begin():
             await create_user(session, email=email, password=password, role=role, company_ids=company_ids)
-        response = await self.http.post(f"{self.url}/api/auth/login", json={"email": email, "password": password})
+        response = await self.http.post(
+            f"{self.url}/api/auth/login", json={"email": email, "password": password}
+        )
         response.raise_for_status()
         return {"email": email, "password": password, "access_token": response.json()["access_token"]}
 
-    async def post_alert(self, creds: TenantCreds, body: dict[str, Any] | bytes, *, delivery_id: str | None = None,
-                         headers: dict[str, str] | None = None, timestamp: int | None = None) -> httpx.Response:
+    async def post_alert(
+        self,
+        creds: TenantCreds,
+        body: dict[str, Any] | bytes,
+        *,
+        delivery_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         sent = signed_headers(creds, raw, delivery_id=delivery_id, timestamp=timestamp)
         sent.update(headers or {})
@@ -136,13 +163,19 @@ class Stack:
     async def count_rows(self, table: str, company_id: str) -> int:
         async with self.services.sessions() as session:
             result = await session.execute(
-                text(f"SELECT count(*) FROM {table} WHERE company_id = :c"), {"c": company_id}  # noqa: S608
+                text(f"SELECT count(*) FROM {table} WHERE company_id = :c"),
+                {"c": company_id},
             )
             return int(result.scalar_one())
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], *, timeout: float = 30,
-                     interval: float = 0.1) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    check: Callable[[T], bool],
+    *,
+    timeout: float = 30,
+    interval: float = 0.1,
+) -> T:
     """Polls `probe` until `check` holds; fails with the last value seen."""
     deadline = time.monotonic() + timeout
     while True:
@@ -155,4 +188,6 @@ async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], boo
 
 
 def make_stack(settings: Settings, client: Client, *, eager_start: bool = True) -> Stack:
-    return Stack(settings=settings, services=build_services(settings, client, eager_start=eager_start), client=client)
+    return Stack(
+        settings=settings, services=build_services(settings, client, eager_start=eager_start), client=client
+    )

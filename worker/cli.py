@@ -19,8 +19,9 @@ from activities.db.migrate import upgrade_to_head
 from activities.secrets import SecretBox
 from worker.settings import get_settings
 
-app = typer.Typer(help="Alert Whisperer: signed alerts become correlated, durable incident workflows.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Alert Whisperer: signed alerts become correlated, durable incident workflows.", no_args_is_help=True
+)
 company_app = typer.Typer(help="Manage client companies.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(company_app, name="company")
@@ -39,12 +40,19 @@ def dev(
     temporal_ui_port: int = 8233,
     data_dir: Path = Path("data"),
 ) -> None:
-    """Everything on one machine: Temporal dev server with its Web UI, worker and API (what `make run` calls)."""
+    """Everything on one machine: Temporal dev server and Web UI, worker and API (`make run`)."""
     from worker.dev import run_dev
 
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run_dev(get_settings(), api_port=api_port, temporal_port=temporal_port,
-                        temporal_ui_port=temporal_ui_port, data_dir=data_dir))
+    asyncio.run(
+        run_dev(
+            get_settings(),
+            api_port=api_port,
+            temporal_port=temporal_port,
+            temporal_ui_port=temporal_ui_port,
+            data_dir=data_dir,
+        )
+    )
 
 
 @app.command()
@@ -96,7 +104,9 @@ def migrate() -> None:
 @company_app.command("create")
 def company_create(
     name: str,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: id, api_key, hmac_secret")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object: id, api_key, hmac_secret")
+    ] = False,
 ) -> None:
     """Create a company and print its API key and HMAC secret (shown only this once)."""
     settings = get_settings()
@@ -135,8 +145,15 @@ def user_create(
         engine = create_engine(settings.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
-                user = await create_user(session, email=email, password=password, role=role,
-                                         company_ids=company or [], name=name, category=category)
+                user = await create_user(
+                    session,
+                    email=email,
+                    password=password,
+                    role=role,
+                    company_ids=company or [],
+                    name=name,
+                    category=category,
+                )
                 return user.id
         finally:
             await engine.dispose()
@@ -176,8 +193,10 @@ def demo(
 
     if not (api_key and hmac_secret):
         if not credentials.exists():
-            console.print(f"[red]No --api-key/--hmac-secret and no {credentials}; start `make run` first "
-                          "or create a company with `alert-whisperer company create NAME`.")
+            console.print(
+                f"[red]No --api-key/--hmac-secret and no {credentials}; start `make run` first "
+                "or create a company with `alert-whisperer company create NAME`."
+            )
             raise typer.Exit(2)
         stored = json.loads(credentials.read_text())
         api_key, hmac_secret = stored["api_key"], stored["hmac_secret"]

@@ -40,7 +40,7 @@ class DemoSummary:
     latencies_ms: list[float] = field(default_factory=list)
 
 
-def demo_alert(rng: random.Random) -> dict[str, str]:
+def demo_alert(rng: random.Random) -> dict[str, object]:
     asset, signature, severity, message, tool, category = rng.choice(SCENARIOS)
     if rng.random() < 0.15:
         severity = rng.choice(["low", "medium", "high", "critical"])
@@ -72,13 +72,18 @@ async def send_alert(
     )
 
 
-async def run_demo(url: str, api_key: str, hmac_secret: str, *, rate: float, count: int, seed: int) -> DemoSummary:
+async def run_demo(
+    url: str, api_key: str, hmac_secret: str, *, rate: float, count: int, seed: int
+) -> DemoSummary:
     rng = random.Random(seed)
     summary = DemoSummary()
     console = Console()
     async with httpx.AsyncClient(timeout=30) as client:
         with Progress(
-            TextColumn("[bold]Sending alerts"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("[bold]Sending alerts"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
             console=console,
         ) as progress:
             task = progress.add_task("send", total=count)

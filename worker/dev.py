@@ -33,7 +33,9 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-async def run_dev(settings: Settings, *, api_port: int, temporal_port: int, temporal_ui_port: int, data_dir: Path) -> None:
+async def run_dev(
+    settings: Settings, *, api_port: int, temporal_port: int, temporal_ui_port: int, data_dir: Path
+) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     if "database_url" not in settings.model_fields_set:
         settings.database_url = f"sqlite+aiosqlite:///{(data_dir / 'alert_whisperer.db').resolve()}"
@@ -56,8 +58,11 @@ async def run_dev(settings: Settings, *, api_port: int, temporal_port: int, temp
         fresh = await seed_demo(services, credentials_file)
         worker = build_worker(client, services)
         await ensure_redelivery_schedule(client, services)
-        api = _Uvicorn(uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=api_port,
-                                      log_level="warning"))
+        api = _Uvicorn(
+            uvicorn.Config(
+                create_app(settings, services), host="127.0.0.1", port=api_port, log_level="warning"
+            )
+        )
         _banner(settings, api_port, credentials_file, fresh)
 
         stop = asyncio.Event()
@@ -88,8 +93,9 @@ def _banner(settings: Settings, api_port: int, credentials_file: Path, fresh: di
     console.print(f"Temporal Web UI {settings.temporal_ui_url}")
     console.print(f"Database        {settings.database_url}")
     if fresh:
-        console.print("\n[bold]Demo tenant created[/bold] (shown once; also saved to "
-                      f"{credentials_file}, mode 600):")
+        console.print(
+            f"\n[bold]Demo tenant created[/bold] (shown once; also saved to {credentials_file}, mode 600):"
+        )
         for name, value in fresh.items():
             console.print(f"  {name:15} {value}")
     else:

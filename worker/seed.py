@@ -25,8 +25,14 @@ async def seed_demo(services: Services, credentials_file: Path) -> dict[str, Any
             return None
         issued = await create_company(session, services.box, DEMO_COMPANY, critical_assets=["db-prod-01"])
         password = secrets.token_urlsafe(12)
-        await create_user(session, email=DEMO_ADMIN_EMAIL, password=password, role=Role.msp_admin, company_ids=[],
-                          name="Demo Admin")
+        await create_user(
+            session,
+            email=DEMO_ADMIN_EMAIL,
+            password=password,
+            role=Role.msp_admin,
+            company_ids=[],
+            name="Demo Admin",
+        )
     credentials = {
         "company_id": issued.id,
         "api_key": issued.api_key,

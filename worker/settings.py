@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0123456789"
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0123456789"  # noqa: S105 (refused outside development)
 
 
 class Settings(BaseSettings):

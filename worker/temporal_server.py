@@ -48,7 +48,8 @@ def dev_server_args(*, port: int, ui_port: int, db_file: Path | None, headless: 
 async def start_dev_server(
     *, port: int, ui_port: int, db_file: Path | None, log_file: Path | None = None, headless: bool = False
 ) -> asyncio.subprocess.Process:
-    log = open(log_file, "ab") if log_file else asyncio.subprocess.DEVNULL  # noqa: SIM115 (owned by the child)
+    # The child owns the log file for its whole life.
+    log = open(log_file, "ab") if log_file else asyncio.subprocess.DEVNULL  # noqa: SIM115, ASYNC230
     process = await asyncio.create_subprocess_exec(
         temporal_cli(),
         *dev_server_args(port=port, ui_port=ui_port, db_file=db_file, headless=headless),

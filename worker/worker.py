@@ -11,8 +11,8 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
-    SchedulePolicy,
     ScheduleOverlapPolicy,
+    SchedulePolicy,
     ScheduleSpec,
 )
 from temporalio.worker import Worker
@@ -42,7 +42,9 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
     )
 
 
-async def ensure_redelivery_schedule(client: Client, services: Services, *, task_queue: str | None = None) -> None:
+async def ensure_redelivery_schedule(
+    client: Client, services: Services, *, task_queue: str | None = None
+) -> None:
     settings = services.settings
     task_queue = task_queue or settings.task_queue
     schedule = Schedule(
@@ -55,7 +57,9 @@ async def ensure_redelivery_schedule(client: Client, services: Services, *, task
             id=f"{REDELIVERY_SCHEDULE_ID}-{task_queue}-run",
             task_queue=task_queue,
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.redelivery_interval_s))]),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.redelivery_interval_s))]
+        ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
     schedule_id = f"{REDELIVERY_SCHEDULE_ID}-{task_queue}"

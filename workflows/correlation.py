@@ -87,7 +87,9 @@ def absorb(state: IncidentState, alerts: list[AlertRef], now: datetime) -> Incid
         s.recent_alert_ids.append(alert.id)
         if alert.status == AlertStatus.resolved:
             s.recovery_count += 1
-            s.series[alert.fingerprint] = SeriesState(status=SeriesStatus.recovered, changed_at=alert.received_at)
+            s.series[alert.fingerprint] = SeriesState(
+                status=SeriesStatus.recovered, changed_at=alert.received_at
+            )
             continue
         s.alert_count += 1
         s.series[alert.fingerprint] = SeriesState(status=SeriesStatus.firing, changed_at=alert.received_at)

@@ -35,28 +35,39 @@ ASSET_NAME = SearchAttributeKey.for_keyword("AssetName")
 ALERT_SIGNATURE = SearchAttributeKey.for_keyword("AlertSignature")
 PRIORITY_SCORE = SearchAttributeKey.for_int("PriorityScore")
 ALERT_COUNT = SearchAttributeKey.for_int("AlertCount")
-SEARCH_ATTRIBUTE_KEYS = (COMPANY_ID, INCIDENT_STATUS, SEVERITY, ASSET_NAME, ALERT_SIGNATURE, PRIORITY_SCORE,
-                         ALERT_COUNT)
+SEARCH_ATTRIBUTE_KEYS = (
+    COMPANY_ID,
+    INCIDENT_STATUS,
+    SEVERITY,
+    ASSET_NAME,
+    ALERT_SIGNATURE,
+    PRIORITY_SCORE,
+    ALERT_COUNT,
+)
 
 INCIDENT_CLOSED_ERROR = "IncidentClosed"
 # Temporal caps a run at 2,000 updates; continue as new well before that.
 UPDATES_PER_RUN = 1000
 
 # Database writes are short; retry them for as long as the database is away.
-DB_WRITE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+DB_WRITE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
+)
 DB_WRITE_TIMEOUT = timedelta(seconds=30)
 
 
 def search_attributes(state: IncidentState) -> TypedSearchAttributes:
-    return TypedSearchAttributes([
-        SearchAttributePair(COMPANY_ID, state.company_id),
-        SearchAttributePair(INCIDENT_STATUS, state.status.value),
-        SearchAttributePair(SEVERITY, state.severity.value),
-        SearchAttributePair(ASSET_NAME, state.asset_name),
-        SearchAttributePair(ALERT_SIGNATURE, state.signature),
-        SearchAttributePair(PRIORITY_SCORE, state.priority_score),
-        SearchAttributePair(ALERT_COUNT, state.alert_count),
-    ])
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(COMPANY_ID, state.company_id),
+            SearchAttributePair(INCIDENT_STATUS, state.status.value),
+            SearchAttributePair(SEVERITY, state.severity.value),
+            SearchAttributePair(ASSET_NAME, state.asset_name),
+            SearchAttributePair(ALERT_SIGNATURE, state.signature),
+            SearchAttributePair(PRIORITY_SCORE, state.priority_score),
+            SearchAttributePair(ALERT_COUNT, state.alert_count),
+        ]
+    )
 
 
 def search_attribute_updates(state: IncidentState) -> list[SearchAttributeUpdate]:

@@ -1,11 +1,11 @@
 """Incident priority score, 0-100. Pure and deterministic: the workflow recomputes it on every alert.
 
-    score = severity base            low 10, medium 30, high 50, critical 70
-          + volume                   min(10, round(4 * log2(alert_count)))   1 alert: 0, 2: 4, 4: 8, 6+: 10
-          + corroboration            5 per distinct tool source beyond the first, at most 10
-          + critical asset           15 when the asset is in the company's critical_assets
-          + age                      1 per full 15 minutes between first and latest alert, at most 5
-    clamped to 0..100.
+score = severity base            low 10, medium 30, high 50, critical 70
+      + volume                   min(10, round(4 * log2(alert_count)))   1 alert: 0, 2: 4, 4: 8, 6+: 10
+      + corroboration            5 per distinct tool source beyond the first, at most 10
+      + critical asset           15 when the asset is in the company's critical_assets
+      + age                      1 per full 15 minutes between first and latest alert, at most 5
+clamped to 0..100.
 """
 
 from __future__ import annotations

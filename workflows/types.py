@@ -44,8 +44,9 @@ class IncidentStatus(StrEnum):
     void = "void"  # every alert it was handed already belonged to another incident
 
 
-OPEN_STATUSES = frozenset({IncidentStatus.pending, IncidentStatus.new, IncidentStatus.in_progress,
-                           IncidentStatus.escalated})
+OPEN_STATUSES = frozenset(
+    {IncidentStatus.pending, IncidentStatus.new, IncidentStatus.in_progress, IncidentStatus.escalated}
+)
 
 
 class AggregationMode(StrEnum):
@@ -171,6 +172,8 @@ class RecordAlertsResult(BaseModel):
 
 class ProjectIncident(BaseModel):
     state: IncidentState
+
+
 IncidentInput.model_rebuild()
 
 

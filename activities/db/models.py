@@ -6,10 +6,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from sqlalchemy import JSON, Column, Index, Table
 from sqlmodel import Field, SQLModel
 
 from activities.db.types import UTCDateTime
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel class, for bulk statements."""
+    table: Table = getattr(model, "__table__")  # noqa: B009 (SQLModel sets it dynamically)
+    return table
 
 
 def utcnow() -> datetime:

@@ -7,7 +7,12 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def insert_for(dialect_name: str, table: Table) -> Any:

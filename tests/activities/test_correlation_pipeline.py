@@ -27,8 +27,9 @@ async def test_second_alert_for_same_asset_joins_open_incident(stack: Stack) -> 
     assert second["incident_id"] == first["incident_id"] and second["correlated"] is True
     assert other["incident_id"] != first["incident_id"]
     assert first["aggregation_key"] == "db-prod-01|disk_space_critical"
-    incidents = await eventually(lambda: stack.incidents(acme.id),
-                                 lambda rows: sum(i.alert_count for i in rows) == 3)
+    incidents = await eventually(
+        lambda: stack.incidents(acme.id), lambda rows: sum(i.alert_count for i in rows) == 3
+    )
     joined = next(i for i in incidents if i.id == first["incident_id"])
     assert joined.alert_count == 2 and joined.severity == "critical"
     assert sorted(joined.tool_sources) == ["datadog", "zabbix"]
@@ -41,8 +42,9 @@ async def test_500_concurrent_alerts_for_one_key_end_in_one_incident(stack: Stac
     assert {r.status_code for r in responses} <= {200, 202}
     incident_ids = {r.json()["incident_id"] for r in responses} - {None}
     assert len(incident_ids) == 1
-    incidents = await eventually(lambda: stack.incidents(acme.id),
-                                 lambda rows: len(rows) == 1 and rows[0].alert_count == 500)
+    incidents = await eventually(
+        lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1 and rows[0].alert_count == 500
+    )
     assert incidents[0].id in incident_ids
     alerts = await stack.alerts(acme.id)
     assert len(alerts) == 500 and {a.incident_id for a in alerts} == incident_ids
@@ -61,8 +63,9 @@ async def test_alert_after_the_correlation_window_opens_the_next_incident(stack:
     first, second = routed[0].incident_id, routed[-1].incident_id
     assert {r.incident_id for r in routed[:3]} == {first}
     assert first and second and first != second and second.endswith("-2")
-    incidents = await eventually(lambda: stack.incidents(acme.id),
-                                 lambda rows: sum(i.alert_count for i in rows) == 4)
+    incidents = await eventually(
+        lambda: stack.incidents(acme.id), lambda rows: sum(i.alert_count for i in rows) == 4
+    )
     assert sorted((i.generation, i.alert_count) for i in incidents) == [(1, 3), (2, 1)]
 
 
@@ -77,8 +80,9 @@ async def test_incident_stays_pending_until_min_alerts_joined(stack: Stack) -> N
     acme = await stack.company(policy=CorrelationPolicy(min_alerts=3))
     for _ in range(2):
         await stack.post_alert(acme, alert_body())
-    pending = await eventually(lambda: stack.incidents(acme.id),
-                               lambda rows: len(rows) == 1 and rows[0].alert_count == 2)
+    pending = await eventually(
+        lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1 and rows[0].alert_count == 2
+    )
     assert pending[0].status == IncidentStatus.pending
     await stack.post_alert(acme, alert_body())
     surfaced = await eventually(lambda: stack.incidents(acme.id), lambda rows: rows[0].alert_count == 3)
@@ -92,8 +96,9 @@ async def test_resolved_alert_marks_its_series_recovered(stack: Stack) -> None:
     recovered = (await stack.post_alert(acme, alert_body(status="resolved"))).json()
     assert recovered["incident_id"] == opened["incident_id"]
     handle = stack.client.get_workflow_handle(opened["incident_id"])
-    state = await eventually(lambda: handle.query(IncidentWorkflow.current_state),
-                             lambda s: s.recovery_count == 1)
+    state = await eventually(
+        lambda: handle.query(IncidentWorkflow.current_state), lambda s: s.recovery_count == 1
+    )
     assert [s.status for s in state.series.values()] == [SeriesStatus.recovered]
     rows = await stack.incidents(acme.id)
     assert next(i for i in rows if i.id == opened["incident_id"]).recovered_series == list(state.series)
@@ -119,28 +124,34 @@ async def test_alert_routed_twice_is_counted_once(stack: Stack) -> None:
     again = await stack.services.router.route_batch(company, key, refs[:2])
     assert {r.incident_id for r in first + again} == {first[0].incident_id}
     handle = stack.client.get_workflow_handle(first[0].incident_id or "")
-    await eventually(lambda: handle.query(IncidentWorkflow.current_state), lambda s: len(s.recent_alert_ids) == 3)
+    await eventually(
+        lambda: handle.query(IncidentWorkflow.current_state), lambda s: len(s.recent_alert_ids) == 3
+    )
     assert (await stack.incidents(acme.id))[0].alert_count == 3
 
 
 async def test_incident_absorbs_20000_alerts_across_continue_as_new(stack: Stack) -> None:
-    from activities.alert_routing import AlertRouter
     from activities.alert_dispatch import head_lookup
+    from activities.alert_routing import AlertRouter
 
     acme = await stack.company()
     company = await context(stack, acme.id)
     key, refs = await store_alerts(stack.services, acme.id, int(os.environ.get("AW_BIG", "20000")))
     # Small batches force well over a thousand updates: more than one run can take.
-    router = AlertRouter(stack.client, stack.settings.task_queue, head_lookup(stack.services.sessions), max_batch=15)
+    router = AlertRouter(
+        stack.client, stack.settings.task_queue, head_lookup(stack.services.sessions), max_batch=15
+    )
     routed = await router.route_batch(company, key, refs)
     assert len({r.incident_id for r in routed}) == 1
     incident_id = routed[0].incident_id or ""
-    incidents = await eventually(lambda: stack.incidents(acme.id),
-                                 lambda rows: rows and rows[0].alert_count == 20_000, timeout=240)
+    incidents = await eventually(
+        lambda: stack.incidents(acme.id), lambda rows: rows and rows[0].alert_count == 20_000, timeout=240
+    )
     assert len(incidents) == 1
     description = await stack.client.get_workflow_handle(incident_id).describe()
-    first_run = await stack.client.get_workflow_handle(incident_id, run_id=description.raw_description
-                                                      .workflow_execution_info.first_run_id).describe()
+    first_run = await stack.client.get_workflow_handle(
+        incident_id, run_id=description.raw_description.workflow_execution_info.first_run_id
+    ).describe()
     assert first_run.status is not None and first_run.status.name == "CONTINUED_AS_NEW"
     state = await stack.client.get_workflow_handle(incident_id).query(IncidentWorkflow.current_state)
     assert state.alert_count == 20_000 and state.status == IncidentStatus.new
@@ -158,5 +169,3 @@ async def test_incident_found_by_typed_search_attributes(stack: Stack) -> None:
     assert await eventually(listed, lambda ids: ids == [answer["incident_id"]], timeout=30, interval=0.5)
     description = await stack.client.get_workflow_handle(answer["incident_id"]).describe()
     assert "disk_space_critical on db-prod-01" in (await description.static_summary() or "")
-
-

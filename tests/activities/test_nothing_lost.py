@@ -17,8 +17,9 @@ from worker.worker import ensure_redelivery_schedule
 @pytest.fixture
 async def quick_redelivery_stack(settings: Settings, temporal_client: Client) -> AsyncIterator[Stack]:
     """API up, worker not yet started; redelivery every 2 s for alerts unrouted for 1 s."""
-    quick = settings.model_copy(update={"redelivery_after_s": 1, "redelivery_interval_s": 2,
-                                        "webhook_answer_timeout_s": 1.0})
+    quick = settings.model_copy(
+        update={"redelivery_after_s": 1, "redelivery_interval_s": 2, "webhook_answer_timeout_s": 1.0}
+    )
     running = make_stack(quick, temporal_client)
     await running.start_api()
     await ensure_redelivery_schedule(temporal_client, running.services)

@@ -1,6 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
-from workflows.correlation import absorb, accepts_alerts, aggregation_key, incident_workflow_id, new_incident_state
+from workflows.correlation import (
+    absorb,
+    accepts_alerts,
+    aggregation_key,
+    incident_workflow_id,
+    new_incident_state,
+)
 from workflows.types import (
     AggregationMode,
     AlertRef,
@@ -15,15 +21,36 @@ from workflows.types import (
 T0 = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 
 
-def ref(i: int, *, at: datetime = T0, severity: Severity = Severity.medium, status: AlertStatus = AlertStatus.firing,
-        tool: str = "datadog", fingerprint: str = "fp1") -> AlertRef:
-    return AlertRef(id=f"al_{i}", received_at=at, severity=severity, status=status, tool_source=tool,
-                    fingerprint=fingerprint, asset_name="db-01", signature="disk_full")
+def ref(
+    i: int,
+    *,
+    at: datetime = T0,
+    severity: Severity = Severity.medium,
+    status: AlertStatus = AlertStatus.firing,
+    tool: str = "datadog",
+    fingerprint: str = "fp1",
+) -> AlertRef:
+    return AlertRef(
+        id=f"al_{i}",
+        received_at=at,
+        severity=severity,
+        status=status,
+        tool_source=tool,
+        fingerprint=fingerprint,
+        asset_name="db-01",
+        signature="disk_full",
+    )
 
 
 def start(policy: CorrelationPolicy | None = None) -> IncidentStart:
-    return IncidentStart(incident_id="incident-x-1", company_id="co_x", aggregation_key="db-01|disk_full",
-                         generation=1, policy=policy or CorrelationPolicy(), alerts=[ref(0)])
+    return IncidentStart(
+        incident_id="incident-x-1",
+        company_id="co_x",
+        aggregation_key="db-01|disk_full",
+        generation=1,
+        policy=policy or CorrelationPolicy(),
+        alerts=[ref(0)],
+    )
 
 
 def test_aggregation_key_defaults_to_asset_and_signature() -> None:
@@ -66,7 +93,9 @@ def test_resolved_incident_refuses_alerts() -> None:
 
 
 def test_absorb_counts_raises_severity_and_collects_sources() -> None:
-    state = absorb(new_incident_state(start()), [ref(0), ref(1, severity=Severity.critical, tool="zabbix")], T0)
+    state = absorb(
+        new_incident_state(start()), [ref(0), ref(1, severity=Severity.critical, tool="zabbix")], T0
+    )
     assert state.alert_count == 2
     assert state.severity == Severity.critical
     assert state.tool_sources == ["datadog", "zabbix"]
@@ -82,7 +111,9 @@ def test_incident_stays_pending_until_min_alerts() -> None:
 
 def test_resolved_alert_marks_its_series_recovered_without_counting() -> None:
     state = absorb(new_incident_state(start()), [ref(0, fingerprint="a"), ref(1, fingerprint="b")], T0)
-    later = absorb(state, [ref(2, at=T0 + timedelta(minutes=1), status=AlertStatus.resolved, fingerprint="a")], T0)
+    later = absorb(
+        state, [ref(2, at=T0 + timedelta(minutes=1), status=AlertStatus.resolved, fingerprint="a")], T0
+    )
     assert later.alert_count == 2 and later.recovery_count == 1
     assert later.series["a"].status == SeriesStatus.recovered
     assert later.series["b"].status == SeriesStatus.firing

@@ -21,9 +21,15 @@ def score(**overrides: object) -> int:
     return priority_score(**args)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("severity", "expected"), [
-    (Severity.low, 10), (Severity.medium, 30), (Severity.high, 50), (Severity.critical, 70),
-])
+@pytest.mark.parametrize(
+    ("severity", "expected"),
+    [
+        (Severity.low, 10),
+        (Severity.medium, 30),
+        (Severity.high, 50),
+        (Severity.critical, 70),
+    ],
+)
 def test_single_alert_scores_its_severity_base(severity: Severity, expected: int) -> None:
     assert score(severity=severity) == expected
 
@@ -47,5 +53,13 @@ def test_age_adds_one_per_quarter_hour_up_to_five() -> None:
 
 
 def test_score_is_clamped_to_one_hundred() -> None:
-    assert score(severity=Severity.critical, alert_count=100, distinct_tool_sources=4, critical_asset=True,
-                 latest_alert_at=T0 + timedelta(hours=3)) == 100
+    assert (
+        score(
+            severity=Severity.critical,
+            alert_count=100,
+            distinct_tool_sources=4,
+            critical_asset=True,
+            latest_alert_at=T0 + timedelta(hours=3),
+        )
+        == 100
+    )

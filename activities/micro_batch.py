@@ -36,12 +36,32 @@ class MicroBatcher(Generic[T, R]):
                 try:
                     results = await self._flush([item for item, _ in batch])
                 except Exception as err:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(err)
+                    if len(batch) == 1:
+                        _settle(batch[0][1], error=err)
+                        continue
+                    # One bad item must not fail the items that happened to share its batch; each
+                    # failed batch rolled back whole, so flushing its items one by one is safe.
+                    log.warning("batch of %d failed (%s); retrying its items one by one", len(batch), err)
+                    for item, future in batch:
+                        try:
+                            [result] = await self._flush([item])
+                        except Exception as item_err:
+                            _settle(future, error=item_err)
+                        else:
+                            _settle(future, result=result)
                     continue
                 for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+                    _settle(future, result=result)
         finally:
             self._task = None
+
+
+def _settle(
+    future: asyncio.Future[R], *, result: R | None = None, error: BaseException | None = None
+) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -43,12 +44,41 @@ class AlertPayload(BaseModel):
             raise ValueError("must not be blank")
         return value.strip()
 
+    @field_validator("asset_name", "signature", "tool_source", "message", "asset_id", "category")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL text cannot hold U+0000.
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _finite_numbers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # The JSON parser accepts NaN and Infinity (and 1e999 overflows to inf); the database refuses them.
+        pending: list[Any] = [value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ValueError("numbers must be finite (no NaN, Infinity or overflowing exponents)")
+            if isinstance(item, str) and "\x00" in item:
+                raise ValueError("must not contain NUL (\\u0000) characters")
+            if isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+        return value
+
     @field_validator("occurred_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is outside years 1 to 9999 once converted to UTC") from None
 
 
 class AlertAccepted(BaseModel):

@@ -1,0 +1,327 @@
+"""The stack the benchmark measures: the embedded default, started in this process or in a child process.
+
+It is what `alert-whisperer dev` runs (same building blocks, same Temporal pragmas, eager start, the
+redelivery schedule), built here rather than by launching that command so that the benchmark gets a
+fresh tenant, free ports, a headless Temporal, a raised tenant rate limit and timers at the seams.
+
+Run as a script it is the child: it starts the stack in `--data-dir`, says where it answers on stdout,
+and stops when its standard input closes or it gets SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import uvicorn
+from temporalio.client import Client
+from timings import (
+    TimingInterceptor,
+    Timings,
+    probe_event_loop,
+    time_database,
+    time_intake_and_routing,
+    timed_asgi,
+)
+
+from activities.accounts import create_company
+from activities.db.migrate import upgrade_to_head
+from api.app import create_app
+from api.services import Services, build_services
+from worker import temporal_server
+from worker.settings import Settings
+from worker.temporal_client import connect
+from worker.worker import build_worker, ensure_redelivery_schedule
+
+READY_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """Where the stack answers and the tenant the benchmark sends as."""
+
+    url: str
+    database_url: str | None
+    temporal_address: str | None
+    company_id: str | None
+    api_key: str
+    hmac_secret: str
+    # Processes whose CPU time the report shows; None where the benchmark does not own them.
+    temporal_pid: int | None = None
+    app_pid: int | None = None
+
+
+Breakdown = dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    info: StackInfo
+    # Server-side timings since the previous call (empty for a stack the benchmark does not own).
+    breakdown: Callable[[], Awaitable[Breakdown]]
+
+
+async def no_breakdown() -> Breakdown:
+    return {}
+
+
+class _QuietUvicorn(uvicorn.Server):
+    """Leaves signals to the owner of the process, which stops the API, the worker and Temporal in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def bench_settings(data_dir: Path, temporal_port: int, tenant_rate_limit: float) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{(data_dir / 'alert_whisperer.db').resolve()}",
+        temporal_address=f"127.0.0.1:{temporal_port}",
+        # The per-tenant limit (200/s by default) would measure the limiter, not the pipeline.
+        rate_limit_per_s=tenant_rate_limit,
+        rate_limit_burst=max(1000, int(tenant_rate_limit)),
+    )
+
+
+async def create_tenant(services: Services) -> tuple[str, str, str]:
+    async with services.sessions() as session, session.begin():
+        issued = await create_company(session, services.box, f"Bench {uuid.uuid4().hex[:8]}")
+    return issued.id, issued.api_key, issued.hmac_secret
+
+
+@contextlib.asynccontextmanager
+async def temporal_dev_server(data_dir: Path) -> AsyncIterator[tuple[int, int | None]]:
+    """(port, pid) of a file-backed dev server with the WAL pragmas, as `alert-whisperer dev` starts it."""
+    port = free_port()
+    server = await temporal_server.start_dev_server(
+        port=port,
+        ui_port=0,
+        db_file=data_dir / "temporal.db",
+        log_file=data_dir / "temporal.log",
+        headless=True,
+    )
+    try:
+        yield port, server.pid
+    finally:
+        await temporal_server.stop(server)
+
+
+async def timed_client(settings: Settings, timings: Timings) -> Client:
+    """`connect(settings)` as the product does it, plus the timing interceptor (which the worker inherits)."""
+    plain = await connect(settings)
+    return Client(**{**plain.config(), "interceptors": [TimingInterceptor(timings)]})
+
+
+@contextlib.asynccontextmanager
+async def timed_services(settings: Settings, timings: Timings) -> AsyncIterator[Services]:
+    services = build_services(settings, await timed_client(settings, timings), eager_start=True)
+    time_database(services, timings)
+    time_intake_and_routing(services, timings)
+    probe = asyncio.create_task(probe_event_loop(timings))
+    try:
+        yield services
+    finally:
+        probe.cancel()
+        await services.close()
+
+
+@contextlib.asynccontextmanager
+async def running_worker(services: Services) -> AsyncIterator[None]:
+    worker = build_worker(services.temporal, services)
+    await ensure_redelivery_schedule(services.temporal, services)
+    task = asyncio.create_task(worker.run())
+    try:
+        yield
+    finally:
+        await worker.shutdown()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def running_api(settings: Settings, services: Services, timings: Timings) -> AsyncIterator[str]:
+    """The API on a free port; yields its base URL."""
+    app: Any = timed_asgi(create_app(settings, services), timings)
+    server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # raises why uvicorn did not start
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def run_embedded(data_dir: Path, *, tenant_rate_limit: float) -> AsyncIterator[RunningStack]:
+    """Temporal dev server (file-backed, WAL), migrated SQLite, worker and API, as `alert-whisperer dev`."""
+    timings = Timings()
+    async with contextlib.AsyncExitStack() as stack:  # stops API, worker, services, Temporal in that order
+        temporal_port, temporal_pid = await stack.enter_async_context(temporal_dev_server(data_dir))
+        settings = bench_settings(data_dir, temporal_port, tenant_rate_limit)
+        await asyncio.to_thread(upgrade_to_head, settings.database_url)
+        services = await stack.enter_async_context(timed_services(settings, timings))
+        company_id, api_key, hmac_secret = await create_tenant(services)
+        await stack.enter_async_context(running_worker(services))
+        url = await stack.enter_async_context(running_api(settings, services, timings))
+        timings.snapshot_and_reset()  # start-up is not part of any phase
+
+        async def breakdown() -> Breakdown:
+            return timings.snapshot_and_reset()
+
+        info = StackInfo(
+            url=url,
+            database_url=settings.database_url,
+            temporal_address=settings.temporal_address,
+            company_id=company_id,
+            api_key=api_key,
+            hmac_secret=hmac_secret,
+            temporal_pid=temporal_pid,
+            app_pid=os.getpid(),
+        )
+        yield RunningStack(info, breakdown)
+
+
+# --- the stack in a child process -------------------------------------------------------------------
+# The child answers on its stdout, one JSON line per message with MESSAGE in front: first where the stack
+# is, then one server-side breakdown per SIGUSR1. Its logs go to stack.log in the data directory.
+
+CHILD_SCRIPT = str(Path(__file__).resolve())
+MESSAGE = "BENCH "
+
+
+@contextlib.asynccontextmanager
+async def run_in_child(data_dir: Path, *, tenant_rate_limit: float) -> AsyncIterator[RunningStack]:
+    """The same stack in a child process, so the load generator's CPU does not share its event loop."""
+    log_path = data_dir / "stack.log"
+    with _open_log(log_path) as log:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            CHILD_SCRIPT,
+            "--data-dir",
+            str(data_dir),
+            "--tenant-rate-limit",
+            str(tenant_rate_limit),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+        )
+    info: StackInfo | None = None
+    try:
+        ready = await _next_message(child, READY_TIMEOUT_S)
+        if ready is None:
+            tail = (await asyncio.to_thread(log_path.read_text, errors="replace"))[-3000:]
+            raise RuntimeError(f"the benchmark stack did not start (exit {child.returncode}):\n{tail}")
+        info = StackInfo(**ready)
+        yield RunningStack(info, _breakdown_from(child))
+    finally:
+        await _stop_child(child, info)
+
+
+def _open_log(path: Path) -> IO[bytes]:
+    # Opened outside the event loop's coroutines; the caller closes it once the child holds its own copy.
+    return open(path, "wb")
+
+
+async def _next_message(child: asyncio.subprocess.Process, timeout_s: float) -> Any:
+    """The child's next message, or None if it said nothing in time or exited."""
+    assert child.stdout is not None
+    try:
+        async with asyncio.timeout(timeout_s):
+            while line := await child.stdout.readline():
+                if line.startswith(MESSAGE.encode()):
+                    return json.loads(line[len(MESSAGE) :])
+    except TimeoutError:
+        pass
+    return None
+
+
+def _breakdown_from(child: asyncio.subprocess.Process) -> Callable[[], Awaitable[Breakdown]]:
+    async def breakdown() -> Breakdown:
+        child.send_signal(signal.SIGUSR1)
+        return await _next_message(child, 10) or {}
+
+    return breakdown
+
+
+async def _stop_child(child: asyncio.subprocess.Process, info: StackInfo | None) -> None:
+    if child.stdin is not None:
+        child.stdin.close()  # the child's cue to shut down in order
+    try:
+        await asyncio.wait_for(child.wait(), 30)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+    # If the child died without stopping its Temporal server, stop that one (only that pid) here.
+    if info and info.temporal_pid and _is_temporal(info.temporal_pid):
+        os.kill(info.temporal_pid, signal.SIGTERM)
+
+
+def _is_temporal(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"temporal" in cmdline and b"start-dev" in cmdline
+
+
+def _say(message: Any) -> None:
+    sys.stdout.write(MESSAGE + json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+async def _serve_until_stopped(data_dir: Path, tenant_rate_limit: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # The parent holds our stdin open; EOF means it is done or gone, so nothing here outlives it.
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    stdin_closed = asyncio.create_task(reader.read())
+    async with run_embedded(data_dir, tenant_rate_limit=tenant_rate_limit) as stack:
+        asking: set[asyncio.Task[None]] = set()  # holds each task until done, so none is collected early
+
+        async def say_breakdown() -> None:
+            _say(await stack.breakdown())
+
+        def on_usr1() -> None:
+            task = asyncio.create_task(say_breakdown())
+            asking.add(task)
+            task.add_done_callback(asking.discard)
+
+        loop.add_signal_handler(signal.SIGUSR1, on_usr1)
+        _say(asdict(stack.info))
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({stdin_closed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--tenant-rate-limit", type=float, required=True)
+    args = parser.parse_args()
+    asyncio.run(_serve_until_stopped(args.data_dir, args.tenant_rate_limit))
+
+
+if __name__ == "__main__":
+    main()

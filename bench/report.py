@@ -1,0 +1,220 @@
+"""The readable side of the figures: one table, then one PASS/FAIL line per target."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    passed: bool
+    seen: str
+    # A failed correctness check fails the run; a missed performance target is only reported.
+    correctness: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} ms"
+
+
+def latencies(phase: dict[str, Any]) -> str:
+    return " / ".join(ms(phase.get(f"latency_p{p}_ms")) for p in (50, 95, 99))
+
+
+def statuses(phase: dict[str, Any]) -> str:
+    codes = ", ".join(f"{code}: {n}" for code, n in phase["status_codes"].items()) or "none"
+    return codes + (f", transport errors: {phase['transport_errors']}" if phase["transport_errors"] else "")
+
+
+def accept_rate(phase: dict[str, Any]) -> str:
+    return f"{100 * phase['accept_rate']:.1f} % ({phase['accepted']}/{phase['sent']})"
+
+
+def cpu(phase: dict[str, Any]) -> str:
+    used = phase.get("cpu_cores_used") or {}
+    return ", ".join(f"{name} {cores:.2f}" for name, cores in used.items()) or "n/a"
+
+
+def counted(phase: dict[str, Any]) -> str:
+    if phase.get("counted") is None:
+        return "not checked (no database)"
+    state = "all" if phase["counted"] else "NOT ALL"
+    return f"{state}: {phase['alerts_attached']} attached, alert_count sum {phase['alert_count_sum']}"
+
+
+def throughput_rows(tp: dict[str, Any]) -> list[tuple[str, str]]:
+    e2e = tp.get("end_to_end_per_s")
+    rows = [
+        (
+            "end-to-end throughput",
+            f"{e2e:.1f} alerts/s ({tp['alerts']} alerts, first send → last counted "
+            f"{tp['end_to_end_seconds']:.2f} s)"
+            if e2e
+            else "n/a",
+        ),
+        ("accept throughput (HTTP only)", f"{tp['accept_throughput_per_s']:.1f} alerts/s"),
+        ("accept rate", accept_rate(tp)),
+        ("status codes", statuses(tp)),
+        ("webhook latency p50 / p95 / p99", latencies(tp)),
+        ("counted in incidents", counted(tp)),
+    ]
+    near, far = tp["repeat_distance_p50_p90"]
+    rows.append(
+        (
+            "key mix",
+            f"{tp['keys']} keys, {tp['alerts'] - tp['keys']} repeats; a repeat comes "
+            f"{near} (p50) / {far} (p90) alerts after its key's first",
+        )
+    )
+    if tp.get("incidents") is not None:
+        rows.append(("incidents opened", f"{tp['incidents']} (for {tp['keys']} keys)"))
+    if tp.get("noise_reduction") is not None:
+        rows.append(("noise reduction", f"{100 * tp['noise_reduction']:.1f} %"))
+    rows.append(("CPU cores used", cpu(tp)))
+    return rows
+
+
+def latency_rows(lat: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("webhook latency p50 / p95 / p99", latencies(lat) + " (from scheduled send time)"),
+        ("accept rate", accept_rate(lat)),
+        ("status codes", statuses(lat)),
+        ("sender lag p99", ms(lat.get("sender_lag_p99_ms"))),
+        ("counted in incidents", counted(lat)),
+        ("CPU cores used", cpu(lat)),
+    ]
+
+
+def storm_rows(storm: dict[str, Any]) -> list[tuple[str, str]]:
+    took = storm.get("seconds_to_counted")
+    return [
+        ("time until all counted", "never" if took is None else f"{took:.2f} s"),
+        ("incidents for the key", str(storm.get("incidents_for_key", "n/a"))),
+        ("errors (non-2xx or transport)", str(storm["failed_requests"])),
+        ("status codes", statuses(storm)),
+        ("webhook latency p50 / p95 / p99", latencies(storm)),
+        ("counted in incidents", counted(storm)),
+        ("CPU cores used", cpu(storm)),
+    ]
+
+
+def baseline_rows(base: dict[str, Any], tp: dict[str, Any]) -> list[tuple[str, str]]:
+    e2e = tp.get("end_to_end_per_s")
+    errors = ", ".join(f"{k}: {n}" for k, n in base["errors"].items()) or "0"
+    return [
+        (
+            "throughput",
+            f"{base['per_s']:.1f} alerts/s ({base['completed']}/{base['alerts']} in {base['seconds']:.2f} s)",
+        ),
+        ("call latency p50 / p95 / p99", latencies(base)),
+        ("retries (busy workflow) / errors", f"{base['retries']} / {errors}"),
+        ("CPU cores used", cpu(base)),
+        ("end-to-end / baseline", f"{e2e / base['per_s']:.2f}x" if e2e and base["per_s"] else "n/a"),
+    ]
+
+
+def build_table(figures: dict[str, Any]) -> Table:
+    table = Table(title="Alert Whisperer ingest benchmark", show_lines=False)
+    table.add_column("measure")
+    table.add_column("value")
+    table.add_row("stack", figures["stack"])
+    table.add_row("load generator", figures["load_generator"])
+    table.add_row("CPUs / wall time", f"{figures['cpus']} / {figures['wall_seconds']} s")
+    tp = figures["throughput"]
+    sections = [
+        (
+            f"Throughput: {tp['alerts']} alerts, {tp['keys']} keys, concurrency {tp['concurrency']}",
+            throughput_rows(tp),
+        )
+    ]
+    if lat := figures.get("latency"):
+        sections.append(
+            (
+                f"Latency: open loop at {lat['rate_per_s']:.3g} alerts/s for {lat['seconds']:g} s",
+                latency_rows(lat),
+            )
+        )
+    if storm := figures.get("storm"):
+        sections.append(
+            (
+                f"Storm: {storm['alerts']} alerts for one key, concurrency {storm['concurrency']}",
+                storm_rows(storm),
+            )
+        )
+    if base := figures.get("baseline"):
+        sections.append(
+            (
+                f"Baseline: update-with-start per alert, concurrency {base['concurrency']}",
+                baseline_rows(base, tp),
+            )
+        )
+    for title, rows in sections:
+        table.add_section()
+        table.add_row(f"[bold]{title}", "")
+        for name, value in rows:
+            table.add_row(f"  {name}", value)
+    return table
+
+
+BREAKDOWN_PHASES = ("throughput", "latency", "storm")
+
+
+def breakdown_cell(stat: dict[str, float] | None, name: str) -> str:
+    """Count, mean and p99: milliseconds for timers, plain numbers for the `alerts per ...` sizes."""
+    if not stat:
+        return ""
+    if name.startswith("alerts per"):
+        return f"{stat['count']:.0f} x mean {stat['mean']:.1f}, p99 {stat['p99']:.0f}, max {stat['max']:.0f}"
+    return f"{stat['count']:.0f} x {1000 * stat['mean']:.1f} ms, p99 {1000 * stat['p99']:.1f} ms"
+
+
+def build_breakdown(figures: dict[str, Any]) -> Table | None:
+    phases = [p for p in BREAKDOWN_PHASES if figures.get(p, {}).get("server_breakdown")]
+    if not phases:
+        return None
+    table = Table(title="Inside the stack: count x mean, p99 per step (API + worker process)")
+    table.add_column("step")
+    for phase in phases:
+        table.add_column(phase)
+    names = sorted({name for p in phases for name in figures[p]["server_breakdown"]})
+    for name in names:
+        table.add_row(name, *(breakdown_cell(figures[p]["server_breakdown"].get(name), name) for p in phases))
+    return table
+
+
+NOISY_CORES = 0.25
+
+
+def noise_warnings(figures: dict[str, Any]) -> list[str]:
+    """Phases during which other processes used the cores: their figures are lower than the stack's own."""
+    warnings = []
+    for phase in ("throughput", "latency", "storm", "baseline"):
+        rest = figures.get(phase, {}).get("cpu_cores_used", {}).get("rest of machine", 0.0)
+        if rest > NOISY_CORES:
+            warnings.append(f"{phase}: other processes kept {rest:.2f} cores busy meanwhile")
+    return warnings
+
+
+def print_report(figures: dict[str, Any], checks: list[Target]) -> None:
+    console = Console(width=max(120, Console().width))
+    console.print(build_table(figures))
+    breakdown = build_breakdown(figures)
+    if breakdown is not None:
+        console.print(breakdown)
+    for warning in noise_warnings(figures):
+        console.print(f"[yellow]noisy machine:[/yellow] {warning}", highlight=False)
+    for phase in ("throughput", "latency", "storm"):
+        for sample in figures.get(phase, {}).get("error_samples", [])[:3]:
+            console.print(f"[yellow]{phase} error sample:[/yellow] {sample}", markup=True, highlight=False)
+    for check in checks:
+        verdict = "[green]PASS[/green]" if check.passed else "[red]FAIL[/red]"
+        kind = "correctness" if check.correctness else "target"
+        console.print(f"{verdict} {kind}: {check.name} ({check.seen})")

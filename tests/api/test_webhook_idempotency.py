@@ -1,0 +1,93 @@
+"""A delivery id is accepted once per company: retries answer what the first delivery got."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+
+from tests.stack import Stack, alert_body, eventually
+
+
+async def test_same_delivery_id_twice_answers_duplicate_with_the_same_alert_and_incident(
+    stack: Stack,
+) -> None:
+    acme = await stack.company()
+    delivery_id = str(uuid.uuid4())
+    first = await stack.post_alert(acme, alert_body(), delivery_id=delivery_id)
+    assert first.status_code == 200, first.text
+    original = first.json()
+    assert original["duplicate"] is False and original["incident_id"]
+
+    # The incident id of a stored alert is written by the workflow, so a retry learns it once recorded.
+    retry = await eventually(
+        lambda: stack.post_alert(acme, alert_body(), delivery_id=delivery_id),
+        lambda r: r.json().get("incident_id") is not None,
+    )
+    assert retry.status_code == 200
+    answer = retry.json()
+    assert answer["duplicate"] is True
+    assert answer["alert_id"] == original["alert_id"]
+    assert answer["incident_id"] == original["incident_id"]
+    assert await stack.count_rows("alert", acme.id) == 1
+    assert await stack.count_rows("webhook_delivery", acme.id) == 1
+
+
+async def test_retry_with_a_different_body_keeps_the_first_delivery(stack: Stack) -> None:
+    acme = await stack.company()
+    delivery_id = str(uuid.uuid4())
+    first = await stack.post_alert(acme, alert_body(severity="low"), delivery_id=delivery_id)
+    assert first.status_code == 200, first.text
+    retry = await stack.post_alert(
+        acme, alert_body(severity="critical", asset_name="other"), delivery_id=delivery_id
+    )
+    assert retry.status_code == 200
+    assert retry.json()["duplicate"] is True
+    assert retry.json()["alert_id"] == first.json()["alert_id"]
+    alerts = await stack.alerts(acme.id)
+    assert [(a.severity, a.asset_name) for a in alerts] == [("low", "db-prod-01")]
+
+
+async def test_retry_of_a_known_delivery_must_still_be_signed(stack: Stack) -> None:
+    acme = await stack.company()
+    delivery_id = str(uuid.uuid4())
+    first = await stack.post_alert(acme, alert_body(), delivery_id=delivery_id)
+    assert first.status_code == 200, first.text
+    forged = await stack.post_alert(
+        acme, alert_body(), delivery_id=delivery_id, headers={"X-Signature": "sha256=" + "0" * 64}
+    )
+    assert forged.status_code == 401
+    assert "alert_id" not in forged.json()
+
+
+async def test_same_delivery_id_for_two_companies_is_two_separate_alerts(stack: Stack) -> None:
+    acme, globex = await stack.company("Acme"), await stack.company("Globex")
+    delivery_id = str(uuid.uuid4())
+    to_acme = await stack.post_alert(acme, alert_body(), delivery_id=delivery_id)
+    to_globex = await stack.post_alert(globex, alert_body(), delivery_id=delivery_id)
+    assert to_acme.status_code == to_globex.status_code == 200
+    assert to_acme.json()["duplicate"] is False and to_globex.json()["duplicate"] is False
+    assert to_acme.json()["alert_id"] != to_globex.json()["alert_id"]
+    assert to_acme.json()["incident_id"] != to_globex.json()["incident_id"]
+    for company_id in (acme.id, globex.id):
+        assert await stack.count_rows("alert", company_id) == 1
+        assert await stack.count_rows("webhook_delivery", company_id) == 1
+
+
+async def test_twenty_concurrent_posts_of_one_delivery_store_one_alert_and_answer_nineteen_duplicates(
+    stack: Stack,
+) -> None:
+    acme = await stack.company()
+    delivery_id = str(uuid.uuid4())
+    responses: list[httpx.Response] = await asyncio.gather(
+        *(stack.post_alert(acme, alert_body(), delivery_id=delivery_id) for _ in range(20))
+    )
+    assert {r.status_code for r in responses} == {200}, [r.text for r in responses if r.status_code != 200]
+    answers = [r.json() for r in responses]
+    assert sorted(a["duplicate"] for a in answers) == [False] + [True] * 19
+    assert len({a["alert_id"] for a in answers}) == 1
+    assert await stack.count_rows("alert", acme.id) == 1
+    assert await stack.count_rows("webhook_delivery", acme.id) == 1
+    incidents = await eventually(lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1)
+    assert incidents[0].alert_count == 1

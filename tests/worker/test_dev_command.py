@@ -1,0 +1,235 @@
+"""`alert-whisperer dev` as a developer runs it: one command up, Ctrl-C down, and nothing lost in between."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.webhook_signature import sign
+
+CLI = Path(sys.executable).parent / "alert-whisperer"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name in parentheses may hold spaces; the parent pid is the second field after it.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class DevProcess:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.data_dir = workdir / "data"
+        self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.api_port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.runs = 0
+
+    def start(self) -> None:
+        self.runs += 1
+        # No AW_ variables at all: SQLite in the data dir and the development secret key.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AW_")}
+        log = self.workdir / f"dev-{self.runs}.log"
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(
+                [
+                    str(CLI),
+                    "dev",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--api-port",
+                    str(self.api_port),
+                    "--temporal-port",
+                    str(self.temporal_port),
+                    "--temporal-ui-port",
+                    str(self.ui_port),
+                ],
+                cwd=self.workdir,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so cleanup can reach the Temporal child
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, f"dev exited with {self.process.returncode}:\n{self.log()}"
+            try:
+                if httpx.get(f"{self.url}/api/agent/ping", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"API did not answer within 60 s:\n{self.log()}"
+            time.sleep(0.3)
+
+    def log(self) -> str:
+        return (self.workdir / f"dev-{self.runs}.log").read_text(errors="replace")[-4000:]
+
+    def interrupt(self, *, whole_group: bool) -> int:
+        """Ctrl-C: to the supervisor alone, or (as a terminal does) to every process in its group."""
+        assert self.process is not None
+        if whole_group:
+            os.killpg(self.process.pid, signal.SIGINT)
+        else:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"dev did not exit within 30 s of SIGINT:\n{self.log()}")
+
+    def kill_leftovers(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def credentials(self) -> dict[str, str]:
+        stored: dict[str, str] = json.loads((self.data_dir / "demo-credentials.json").read_text())
+        return stored
+
+    def post_alert(self, body: dict[str, Any], delivery_id: str) -> httpx.Response:
+        creds = self.credentials()
+        raw = json.dumps(body).encode()
+        ts = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-API-Key": creds["api_key"],
+            "X-Timestamp": ts,
+            "X-Signature": sign(creds["hmac_secret"], ts, raw),
+            "X-Delivery-ID": delivery_id,
+        }
+        return httpx.post(f"{self.url}/api/webhooks/alerts", content=raw, headers=headers, timeout=30)
+
+    def incidents(self) -> list[dict[str, Any]]:
+        creds = self.credentials()
+        login = httpx.post(
+            f"{self.url}/api/auth/login",
+            timeout=30,
+            json={"email": creds["admin_email"], "password": creds["admin_password"]},
+        )
+        assert login.status_code == 200, login.text
+        page = httpx.get(
+            f"{self.url}/api/incidents",
+            timeout=30,
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        )
+        assert page.status_code == 200, page.text
+        items: list[dict[str, Any]] = page.json()["items"]
+        return items
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[DevProcess]:
+    assert CLI.exists(), f"console script not installed next to {sys.executable}"
+    running = DevProcess(tmp_path)
+    try:
+        yield running
+    finally:
+        running.kill_leftovers()
+
+
+def listed_soon(dev: DevProcess, incident_id: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 30
+    while True:
+        items = dev.incidents()
+        if incident_id in {i["id"] for i in items}:
+            return items
+        assert time.monotonic() < deadline, f"incident {incident_id} never listed; saw {items}"
+        time.sleep(0.2)
+
+
+ALERT = {
+    "asset_name": "db-prod-01",
+    "signature": "disk_space_critical",
+    "severity": "high",
+    "message": "Disk /var at 95%",
+    "tool_source": "datadog",
+}
+
+
+def test_dev_runs_everything_stops_cleanly_on_ctrl_c_and_restarts_with_its_state(dev: DevProcess) -> None:
+    dev.start()
+    creds = dev.credentials()
+    assert set(creds) >= {"company_id", "api_key", "hmac_secret", "admin_email", "admin_password"}
+    assert creds["admin_email"] == "admin@example.com"
+    assert (dev.data_dir / "demo-credentials.json").stat().st_mode & 0o777 == 0o600
+
+    delivery_id = str(uuid.uuid4())
+    first = dev.post_alert(ALERT, delivery_id)
+    assert first.status_code == 200, first.text
+    incident_id = first.json()["incident_id"]
+    assert incident_id
+    listed = listed_soon(dev, incident_id)
+    assert {i["company_id"] for i in listed} == {creds["company_id"]}
+
+    ui = httpx.get(f"http://127.0.0.1:{dev.ui_port}/", timeout=30, follow_redirects=True)
+    assert ui.status_code == 200
+    assert dev.process is not None
+    temporal_children = children_of(dev.process.pid)
+    assert temporal_children, "the Temporal dev server is not a child of the dev process"
+    assert listening(dev.temporal_port)
+
+    assert dev.interrupt(whole_group=False) == 0, dev.log()
+    assert not any(alive(pid) for pid in temporal_children), "the Temporal dev server outlived its supervisor"
+    assert not listening(dev.temporal_port)
+    assert not listening(dev.ui_port)
+    assert not listening(dev.api_port)
+
+    # Same data directory: the same tenant, the incident still listed, and its workflow still running.
+    dev.start()
+    assert dev.credentials() == creds
+    assert incident_id in {i["id"] for i in dev.incidents()}
+    retry = dev.post_alert(ALERT, delivery_id)
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["duplicate"] is True
+    assert retry.json()["alert_id"] == first.json()["alert_id"]
+    follow_up = dev.post_alert({**ALERT, "message": "Disk /var at 97%"}, str(uuid.uuid4()))
+    assert follow_up.status_code == 200, follow_up.text
+    assert follow_up.json()["incident_id"] == incident_id
+    assert follow_up.json()["correlated"] is True
+
+    temporal_children = children_of(dev.process.pid)
+    assert dev.interrupt(whole_group=True) == 0, dev.log()
+    assert not any(alive(pid) for pid in temporal_children)
+    assert not listening(dev.temporal_port)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from activities.db.models import Company, User, UserCompany
+from activities.db.models import Company, CompanyApiKey, User, UserCompany
 from activities.secrets import SecretBox, api_key_hash, hash_password, new_api_key, new_hmac_secret
 from workflows.types import CorrelationPolicy
 
@@ -43,13 +43,13 @@ async def create_company(
     api_key, hmac_secret = new_api_key(), new_hmac_secret()
     company = Company(
         name=name,
-        api_key_hash=api_key_hash(api_key),
-        api_key_prefix=api_key[:10],
         hmac_secret_encrypted=box.encrypt(hmac_secret),
         policy=(policy or CorrelationPolicy()).model_dump(mode="json"),
         critical_assets=critical_assets or [],
     )
     session.add(company)
+    await session.flush()
+    session.add(CompanyApiKey(company_id=company.id, key_hash=api_key_hash(api_key), prefix=api_key[:10]))
     await session.flush()
     return IssuedCompany(id=company.id, api_key=api_key, hmac_secret=hmac_secret)
 

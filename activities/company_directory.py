@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cachetools import TTLCache
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 
 from activities.alert_routing import CompanyContext
-from activities.db.models import Company
+from activities.db.models import Company, CompanyApiKey, utcnow
 from activities.secrets import SecretBox, api_key_hash
 from workflows.types import CorrelationPolicy
 
@@ -17,7 +18,8 @@ from workflows.types import CorrelationPolicy
 @dataclass(frozen=True)
 class CompanyCredentials:
     context: CompanyContext
-    hmac_secret: str
+    # The current secret, plus the previous one during its rotation grace period.
+    hmac_secrets: list[str]
 
 
 def company_context(company: Company) -> CompanyContext:
@@ -44,15 +46,29 @@ class CompanyDirectory:
             return self._by_key[digest]
         async with self._sessions() as session:
             company = (
-                await session.execute(select(Company).where(Company.api_key_hash == digest))
+                await session.execute(
+                    select(Company)
+                    .join(CompanyApiKey, col(CompanyApiKey.company_id) == col(Company.id))
+                    .where(
+                        CompanyApiKey.key_hash == digest,
+                        or_(
+                            col(CompanyApiKey.expires_at).is_(None), col(CompanyApiKey.expires_at) > utcnow()
+                        ),
+                    )
+                )
             ).scalar_one_or_none()
         found = None
         if company is not None:
-            found = CompanyCredentials(
-                company_context(company), self._box.decrypt(company.hmac_secret_encrypted)
-            )
+            found = CompanyCredentials(company_context(company), self._hmac_secrets(company))
         self._by_key[digest] = found
         return found
+
+    def _hmac_secrets(self, company: Company) -> list[str]:
+        secrets = [self._box.decrypt(company.hmac_secret_encrypted)] if company.hmac_secret_encrypted else []
+        grace_until = company.hmac_previous_expires_at
+        if company.hmac_previous_encrypted and grace_until and grace_until > utcnow():
+            secrets.append(self._box.decrypt(company.hmac_previous_encrypted))
+        return secrets
 
     async def by_id(self, company_id: str) -> CompanyContext | None:
         if company_id in self._by_id:

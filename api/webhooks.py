@@ -151,7 +151,7 @@ async def receive_alert(
         raise HTTPException(401, "unknown API key")
     try:
         verify(
-            secrets=[credentials.hmac_secret],
+            secrets=credentials.hmac_secrets,
             timestamp=x_timestamp,
             signature=x_signature,
             body=body,

@@ -25,7 +25,7 @@ INCIDENT_TOTALS = text(
 INCIDENTS_FOR_KEY = text(
     "SELECT count(*) FROM incident WHERE company_id = :c AND asset_name = :a AND signature = :s"
 )
-COMPANY_BY_KEY = text("SELECT id FROM company WHERE api_key_hash = :h")
+COMPANY_BY_KEY = text("SELECT company_id FROM company_api_key WHERE key_hash = :h")
 
 
 @dataclass(frozen=True)

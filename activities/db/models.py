@@ -33,14 +33,31 @@ def _json(default: Any = None) -> Any:
 class Company(SQLModel, table=True):
     id: str = Field(default_factory=lambda: new_id("co"), primary_key=True, max_length=40)
     name: str = Field(max_length=200)
-    api_key_hash: str = Field(index=True, unique=True, max_length=64)
-    api_key_prefix: str = Field(max_length=16)
-    hmac_secret_encrypted: str
+    # "local": the HMAC secret is stored here, encrypted; "aws": it lives in AWS Secrets Manager under
+    # hmac_secret_ref, whose AWSPREVIOUS version is the previous secret.
+    secret_backend: str = Field(default="local", max_length=20)
+    hmac_secret_ref: str | None = Field(default=None, max_length=400)
+    hmac_secret_encrypted: str | None = None
+    hmac_previous_encrypted: str | None = None
+    # Until then the previous HMAC secret still verifies, so senders can switch over without failures.
+    hmac_previous_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     policy: dict[str, Any] = _json(dict)
     critical_assets: list[str] = _json(list)
     assets: list[dict[str, Any]] = _json(list)
     monitoring_integrations: list[dict[str, Any]] = _json(list)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
+
+
+class CompanyApiKey(SQLModel, table=True):
+    """API keys, stored as SHA-256 hashes; rotation leaves the old key valid until expires_at."""
+
+    __tablename__ = "company_api_key"
+    id: str = Field(default_factory=lambda: new_id("key"), primary_key=True, max_length=40)
+    company_id: str = Field(foreign_key="company.id", index=True, max_length=40)
+    key_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class User(SQLModel, table=True):
@@ -52,6 +69,7 @@ class User(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=60)
     disabled: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
+    password_changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class UserCompany(SQLModel, table=True):
@@ -128,6 +146,30 @@ class CorrelationHead(SQLModel, table=True):
     aggregation_key: str = Field(primary_key=True, max_length=600)
     generation: int
     incident_id: str = Field(max_length=120)
+
+
+class AuthSession(SQLModel, table=True):
+    """One signed-in device: its refresh tokens form one family; revoking it signs the device out."""
+
+    __tablename__ = "auth_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=40)
+    user_agent: str = Field(default="", max_length=400)
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_reason: str | None = Field(default=None, max_length=60)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per account and per IP, for exponential back-off."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=400)
+    failures: int = 0
+    last_failure_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    blocked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class RefreshToken(SQLModel, table=True):

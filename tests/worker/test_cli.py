@@ -70,7 +70,8 @@ def test_company_create_json_prints_one_object_with_id_api_key_and_hmac_secret(c
     assert set(issued) == {"id", "api_key", "hmac_secret"}
     assert all(isinstance(v, str) and v for v in issued.values())
     rows = cli.query(
-        "SELECT name, api_key_hash, api_key_prefix, hmac_secret_encrypted FROM company WHERE id = ?",
+        "SELECT c.name, k.key_hash, k.prefix, c.hmac_secret_encrypted FROM company c "
+        "JOIN company_api_key k ON k.company_id = c.id WHERE c.id = ?",
         issued["id"],
     )
     assert len(rows) == 1

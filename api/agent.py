@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import ServicesDep
+from api.permissions import public
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
@@ -30,6 +31,7 @@ class Ping(BaseModel):
 
 
 @router.get("/ping", response_model=Ping)
+@public
 async def ping(services: ServicesDep) -> Ping:
     return Ping(
         status="ok",

@@ -14,6 +14,7 @@ from activities.db.models import RefreshToken, User
 from activities.secrets import hash_password, verify_password
 from api import tokens
 from api.deps import ServicesDep, SessionDep
+from api.permissions import public
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -50,6 +51,7 @@ def _hash_token(token: str) -> str:
 
 
 @router.post("/login", response_model=TokenPair, responses={401: {"description": BAD_CREDENTIALS}})
+@public
 async def login(
     body: LoginRequest, request: Request, services: ServicesDep, session: SessionDep
 ) -> TokenPair:

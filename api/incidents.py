@@ -11,7 +11,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from activities.db.models import Alert, Incident
-from api.deps import CurrentPrincipal, ServicesDep, SessionDep
+from api.deps import ServicesDep, SessionDep
+from api.permissions import CanReadIncidents
 from api.tenancy import scoped
 from workflows.types import IncidentStatus, Severity
 
@@ -74,7 +75,7 @@ def to_public(incident: Incident) -> IncidentPublic:
 
 @router.get("", response_model=IncidentPage)
 async def list_incidents(
-    principal: CurrentPrincipal,
+    principal: CanReadIncidents,
     session: SessionDep,
     company_id: str | None = None,
     status: IncidentStatus | None = None,
@@ -101,7 +102,7 @@ async def list_incidents(
 @router.get("/{incident_id}", response_model=IncidentDetail)
 async def get_incident(
     incident_id: str,
-    principal: CurrentPrincipal,
+    principal: CanReadIncidents,
     session: SessionDep,
     services: ServicesDep,
     alert_limit: Annotated[int, Query(ge=0, le=1000)] = 100,

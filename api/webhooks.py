@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from activities.alert_routing import RoutedAlert, RoutingFailed
 from activities.db.models import new_id
 from api.deps import ServicesDep
+from api.permissions import public
 from api.rate_limit import RateLimited
 from api.webhook_signature import SignatureRejected, verify
 from workflows.correlation import aggregation_key, series_fingerprint
@@ -132,6 +133,7 @@ def parse_payload(body: bytes) -> AlertPayload:
         }
     },
 )
+@public
 async def receive_alert(
     request: Request,
     services: ServicesDep,

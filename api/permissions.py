@@ -1,0 +1,91 @@
+"""Who may do what: one matrix, and the dependency every route uses to declare what it needs.
+
+Tenant scoping (which companies a user sees) is separate: `api/tenancy.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException
+
+from activities.accounts import Role
+from api.deps import CurrentPrincipal, Principal
+
+
+class Permission(StrEnum):
+    incidents_read = "incidents:read"
+    incidents_act = "incidents:act"  # acknowledge, resolve, comment
+    approve_low_medium = "approvals:low_medium"
+    approve_any = "approvals:any"
+    companies_read = "companies:read"
+    companies_create = "companies:create"
+    companies_update = "companies:update"
+    companies_delete = "companies:delete"
+    company_credentials = "companies:credentials"  # issue/rotate API keys and HMAC secrets
+    users_read = "users:read"
+    users_manage = "users:manage"
+    audit_read = "audit:read"
+    self_manage = "self:manage"  # own profile, password and sessions
+
+
+_TECHNICIAN = {
+    Permission.incidents_read,
+    Permission.incidents_act,
+    Permission.approve_low_medium,
+    Permission.companies_read,
+    Permission.self_manage,
+}
+_COMPANY_ADMIN = _TECHNICIAN | {
+    Permission.approve_any,
+    Permission.companies_update,
+    Permission.company_credentials,
+    Permission.users_read,
+    Permission.users_manage,
+    Permission.audit_read,
+}
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.technician: frozenset(_TECHNICIAN),
+    Role.company_admin: frozenset(_COMPANY_ADMIN),
+    Role.msp_admin: frozenset(Permission),
+}
+
+PUBLIC = "public"
+
+
+def has_permission(principal: Principal, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[principal.role]
+
+
+def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that signs the caller in and checks `permission`; routes declare it (see `Allowed`)."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not has_permission(principal, permission):
+            raise HTTPException(403, f"your role ({principal.role.value}) lacks {permission.value}")
+        return principal
+
+    check.required_permission = permission  # type: ignore[attr-defined]
+    return check
+
+
+def public(route: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a route that needs no sign-in (webhooks authenticate by API key; login; health)."""
+    route.required_permission = PUBLIC  # type: ignore[attr-defined]
+    return route
+
+
+# The signed-in caller, checked for one permission: `def route(principal: CanReadIncidents)`.
+CanReadIncidents = Annotated[Principal, Depends(requires(Permission.incidents_read))]
+CanActOnIncidents = Annotated[Principal, Depends(requires(Permission.incidents_act))]
+CanReadCompanies = Annotated[Principal, Depends(requires(Permission.companies_read))]
+CanCreateCompanies = Annotated[Principal, Depends(requires(Permission.companies_create))]
+CanUpdateCompanies = Annotated[Principal, Depends(requires(Permission.companies_update))]
+CanDeleteCompanies = Annotated[Principal, Depends(requires(Permission.companies_delete))]
+CanManageCredentials = Annotated[Principal, Depends(requires(Permission.company_credentials))]
+CanReadUsers = Annotated[Principal, Depends(requires(Permission.users_read))]
+CanManageUsers = Annotated[Principal, Depends(requires(Permission.users_manage))]
+CanReadAudit = Annotated[Principal, Depends(requires(Permission.audit_read))]
+CanManageSelf = Annotated[Principal, Depends(requires(Permission.self_manage))]

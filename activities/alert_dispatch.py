@@ -39,6 +39,13 @@ class AlertDispatch:
         routed.add_done_callback(lambda f: self._after_routing(alert.id, f))
         return routed
 
+    async def forward(self, company: CompanyContext, key: str, alerts: list[AlertRef]) -> list[RoutedAlert]:
+        results = await self._router.deliver_authoritatively(company, key, alerts)
+        for alert, result in zip(alerts, results, strict=True):
+            if result.disposition:
+                await self._intake.set_disposition(alert.id, result.disposition)
+        return results
+
     def _after_routing(self, alert_id: str, future: asyncio.Future[RoutedAlert]) -> None:
         if future.cancelled() or future.exception() is not None:
             return  # stays unrouted in the database; redelivery picks it up

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from cachetools import TTLCache
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
@@ -70,6 +71,18 @@ HeadLookup = Callable[[str, str], Awaitable[int | None]]
 Pending = tuple[AlertRef, "asyncio.Future[RoutedAlert]"]
 
 
+@dataclass(frozen=True)
+class _OpenIncident:
+    generation: int
+    latest_sent: datetime
+
+    def takes(self, alerts: list[AlertRef], policy: CorrelationPolicy) -> bool:
+        window = timedelta(minutes=policy.window_minutes)
+        return all(
+            a.received_at - self.latest_sent <= window for a in alerts if a.status == AlertStatus.firing
+        )
+
+
 @dataclass
 class _Lane:
     company: CompanyContext
@@ -96,8 +109,10 @@ class AlertRouter:
         self._give_up_after_s = give_up_after_s
         self._max_batch = max_batch
         self._lanes: dict[tuple[str, str], _Lane] = {}
-        # Latest generation known to be running per key: skips the start attempt on the hot path.
-        self._running: TTLCache[tuple[str, str], int] = TTLCache(maxsize=200_000, ttl=120)
+        # Per key, the generation this process last handed alerts to, and the latest receive time it
+        # handed over. The incident's own latest alert is at least as recent, so a batch within the
+        # window of it is one the incident will take: it goes as a signal, the cheapest Temporal call.
+        self._open: TTLCache[tuple[str, str], _OpenIncident] = TTLCache(maxsize=200_000, ttl=120)
 
     def route(self, company: CompanyContext, key: str, alert: AlertRef) -> asyncio.Future[RoutedAlert]:
         lane_key = (company.id, key)
@@ -115,11 +130,20 @@ class AlertRouter:
     ) -> list[RoutedAlert]:
         return list(await asyncio.gather(*(self.route(company, key, a) for a in alerts)))
 
-    async def close(self) -> None:
+    async def deliver_authoritatively(
+        self, company: CompanyContext, key: str, alerts: list[AlertRef]
+    ) -> list[RoutedAlert]:
+        """For alerts an incident refused: no signal fast path, the incident's answer decides."""
+        return await self._deliver_authoritatively(_Lane(company=company, key=key), alerts)
+
+    async def close(self, grace_s: float = 5.0) -> None:
+        """Stops routing; alerts still on their way stay stored and are redelivered by the schedule."""
         tasks = [lane.task for lane in self._lanes.values() if lane.task]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # A Temporal call blocked on an absent worker may not notice cancellation promptly.
+            await asyncio.wait(tasks, timeout=grace_s)
 
     async def _drain(self, lane_key: tuple[str, str], lane: _Lane) -> None:
         try:
@@ -149,8 +173,29 @@ class AlertRouter:
     async def _deliver(self, lane: _Lane, alerts: list[AlertRef]) -> list[RoutedAlert]:
         company, key = lane.company, lane.key
         cache_key = (company.id, key)
+        known = self._open.get(cache_key)
+        if known is not None and known.takes(alerts, company.policy):
+            workflow_id = incident_workflow_id(company.id, key, known.generation)
+            if await self._signal(workflow_id, alerts):
+                self._remember(cache_key, known.generation, alerts)
+                return [RoutedAlert(workflow_id, correlated=True) for _ in alerts]
+            self._open.pop(cache_key, None)  # closed since: ask authoritatively below
+        return await self._deliver_authoritatively(lane, alerts)
+
+    def _remember(self, cache_key: tuple[str, str], generation: int, alerts: list[AlertRef]) -> None:
+        latest = max(a.received_at for a in alerts)
+        known = self._open.get(cache_key)
+        if known is not None and known.generation == generation and known.latest_sent > latest:
+            latest = known.latest_sent
+        self._open[cache_key] = _OpenIncident(generation, latest)
+
+    async def _deliver_authoritatively(self, lane: _Lane, alerts: list[AlertRef]) -> list[RoutedAlert]:
+        """Start the incident, or send an update whose answer says whether the incident took them."""
+        company, key = lane.company, lane.key
+        cache_key = (company.id, key)
         opens_incidents = any(a.status == AlertStatus.firing for a in alerts)
-        running = self._running.get(cache_key)
+        known = self._open.get(cache_key)
+        running = known.generation if known else None
         generation = running or await self._head_lookup(company.id, key) or 1
         update_id = f"alerts-{uuid.uuid4().hex}"
         tried_start = False
@@ -159,18 +204,18 @@ class AlertRouter:
             if running != generation and opens_incidents and not tried_start:
                 tried_start = True
                 if await self._start(company, key, generation, workflow_id, alerts):
-                    self._running[cache_key] = generation
+                    self._remember(cache_key, generation, alerts)
                     return [RoutedAlert(workflow_id, correlated=i > 0) for i in range(len(alerts))]
             outcome = await self._update(workflow_id, alerts, update_id)
             if outcome == "accepted":
-                self._running[cache_key] = generation
+                self._remember(cache_key, generation, alerts)
                 return [RoutedAlert(workflow_id, correlated=True) for _ in alerts]
             if outcome == "missing" and not tried_start and opens_incidents:
                 running = None  # our cache was stale: try to start this generation
                 continue
             if not opens_incidents:
                 return [RoutedAlert(None, correlated=False, disposition=NO_OPEN_INCIDENT) for _ in alerts]
-            self._running.pop(cache_key, None)
+            self._open.pop(cache_key, None)
             generation, running, tried_start = generation + 1, None, False
             update_id = f"alerts-{uuid.uuid4().hex}"
         raise RoutingFailed(f"no incident generation of key {key!r} took the alerts")
@@ -215,6 +260,19 @@ class AlertRouter:
             )
         except WorkflowAlreadyStartedError:
             return False
+        return True
+
+    async def _signal(self, workflow_id: str, alerts: list[AlertRef]) -> bool:
+        """False when the workflow is no longer running."""
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            await self._retrying(
+                lambda: handle.signal(IncidentWorkflow.alerts_arrived, AddAlerts(alerts=alerts))
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
         return True
 
     async def _update(self, workflow_id: str, alerts: list[AlertRef], update_id: str) -> str:

@@ -1,20 +1,40 @@
-"""Activities that write an incident workflow's state into the database."""
+"""Activities that write incident workflows' state into the database.
+
+Concurrent calls from many incident workflows share one transaction (a micro-batch), so an alert
+storm across thousands of incidents costs a few commits, not one per workflow task.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.db.models import Alert, CorrelationHead, Incident, table_of
-from activities.db.upsert import dialect_of, upsert
+from activities.db.upsert import dialect_of, upsert_statement
+from activities.micro_batch import MicroBatcher
 from workflows.types import IncidentState, IncidentStatus, ProjectIncident, RecordAlerts, RecordAlertsResult
 
-INCIDENT_TABLE = table_of(Incident)
-HEAD_TABLE = table_of(CorrelationHead)
-ALERT_TABLE = table_of(Alert)
+INCIDENTS = table_of(Incident)
+HEADS = table_of(CorrelationHead)
+ALERTS = table_of(Alert)
+
+ATTACH = (
+    update(ALERTS)
+    .where(
+        ALERTS.c.id.in_(bindparam("ids", expanding=True)),
+        or_(
+            ALERTS.c.incident_id.is_(None),
+            and_(
+                ALERTS.c.incident_id == bindparam("incident_id"), ALERTS.c.attach_token == bindparam("token")
+            ),
+        ),
+    )
+    .values(incident_id=bindparam("incident_id"), attach_token=bindparam("token"))
+    .returning(ALERTS.c.id)
+)
 
 
 def incident_row(state: IncidentState) -> dict[str, Any]:
@@ -43,50 +63,69 @@ def incident_row(state: IncidentState) -> dict[str, Any]:
     }
 
 
+def head_row(state: IncidentState) -> dict[str, Any]:
+    return {
+        "company_id": state.company_id,
+        "aggregation_key": state.aggregation_key,
+        "generation": state.generation,
+        "incident_id": state.incident_id,
+    }
+
+
 class IncidentStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._records: MicroBatcher[RecordAlerts, RecordAlertsResult] = MicroBatcher(self._record_batch)
 
     @activity.defn(name="record_alerts")
     async def record_alerts(self, req: RecordAlerts) -> RecordAlertsResult:
-        """Attach alerts that belong to no incident yet; the database decides exactly-once membership."""
-        async with self._sessions() as session, session.begin():
-            dialect = dialect_of(session)
-            attached: list[str] = []
-            if req.alert_ids:
-                result = await session.execute(
-                    update(ALERT_TABLE)
-                    .where(ALERT_TABLE.c.id.in_(req.alert_ids), ALERT_TABLE.c.incident_id.is_(None))
-                    .values(incident_id=req.state.incident_id)
-                    .returning(ALERT_TABLE.c.id)
-                )
-                attached = [row[0] for row in result]
-            if len(attached) == len(set(req.alert_ids)) and req.write_projection_if_all_attached:
-                await self._write_projection(session, dialect, req.state)
-        return RecordAlertsResult(attached_ids=attached)
+        """Attach alerts that belong to no incident yet; the database decides exactly-once membership.
+        Writes the incident's projection too when every alert was attached."""
+        return await self._records.submit(req)
 
     @activity.defn(name="project_incident")
     async def project_incident(self, req: ProjectIncident) -> None:
         async with self._sessions() as session, session.begin():
-            await self._write_projection(session, dialect_of(session), req.state)
+            await self._write_projections(session, [req.state])
 
-    async def _write_projection(self, session: AsyncSession, dialect: str, state: IncidentState) -> None:
-        if state.status == IncidentStatus.void:
-            await session.execute(delete(INCIDENT_TABLE).where(INCIDENT_TABLE.c.id == state.incident_id))
+    async def _record_batch(self, requests: list[RecordAlerts]) -> list[RecordAlertsResult]:
+        results = []
+        to_project = []
+        async with self._sessions() as session, session.begin():
+            for req in requests:
+                attached: list[str] = []
+                if req.alert_ids:
+                    rows = await session.execute(
+                        ATTACH,
+                        {
+                            "ids": req.alert_ids,
+                            "incident_id": req.state.incident_id,
+                            "token": req.attach_token,
+                        },
+                    )
+                    attached = list(rows.scalars())
+                if len(attached) == len(set(req.alert_ids)) and req.write_projection_if_all_attached:
+                    to_project.append(req.state)
+                results.append(RecordAlertsResult(attached_ids=attached))
+            await self._write_projections(session, to_project)
+        return results
+
+    async def _write_projections(self, session: AsyncSession, states: list[IncidentState]) -> None:
+        dialect = dialect_of(session)
+        void = [s.incident_id for s in states if s.status == IncidentStatus.void]
+        if void:
+            await session.execute(delete(INCIDENTS).where(INCIDENTS.c.id.in_(void)))
+        # The newest state per incident wins when one batch carries several of the same incident.
+        live = {s.incident_id: s for s in states if s.status != IncidentStatus.void}
+        if not live:
             return
-        await session.execute(upsert(dialect, INCIDENT_TABLE, incident_row(state), key=["id"]))
-        head = {
-            "company_id": state.company_id,
-            "aggregation_key": state.aggregation_key,
-            "generation": state.generation,
-            "incident_id": state.incident_id,
+        await session.execute(
+            upsert_statement(dialect, INCIDENTS, ("id",)), [incident_row(s) for s in live.values()]
+        )
+        heads = {
+            (s.company_id, s.aggregation_key): s for s in sorted(live.values(), key=lambda s: s.generation)
         }
         await session.execute(
-            upsert(
-                dialect,
-                HEAD_TABLE,
-                head,
-                key=["company_id", "aggregation_key"],
-                where=HEAD_TABLE.c.generation < state.generation,
-            )
+            upsert_statement(dialect, HEADS, ("company_id", "aggregation_key"), only_if_newer="generation"),
+            [head_row(s) for s in heads.values()],
         )

@@ -9,12 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.alert_dispatch import AlertDispatch
 from activities.alert_intake import purge_deliveries, unrouted_alerts
 from activities.company_directory import CompanyDirectory
 from activities.db.models import Alert
-from workflows.types import AlertRef, AlertStatus, RedeliveryRequest, RedeliveryResult, Severity
+from workflows.types import (
+    AlertRef,
+    AlertStatus,
+    ForwardAlerts,
+    RedeliveryRequest,
+    RedeliveryResult,
+    Severity,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +72,10 @@ class Redelivery:
         result.failed = sum(isinstance(o, BaseException) for o in outcomes)
         result.routed = len(outcomes) - result.failed
         return result
+
+    @activity.defn(name="forward_alerts")
+    async def forward_alerts(self, req: ForwardAlerts) -> None:
+        company = await self._directory.by_id(req.company_id)
+        if company is None:
+            raise ApplicationError(f"company {req.company_id} no longer exists", non_retryable=True)
+        await self._dispatch.forward(company, req.aggregation_key, req.alerts)

@@ -36,7 +36,12 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
         client,
         task_queue=task_queue or services.settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[store.record_alerts, store.project_incident, redelivery.redeliver_unrouted_alerts],
+        activities=[
+            store.record_alerts,
+            store.project_incident,
+            redelivery.redeliver_unrouted_alerts,
+            redelivery.forward_alerts,
+        ],
         max_concurrent_workflow_tasks=200,
         max_concurrent_local_activities=200,
     )

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         AddAlerts,
         AddAlertsResult,
         AlertRef,
+        ForwardAlerts,
         IncidentInput,
         IncidentState,
         IncidentStatus,
@@ -46,8 +47,8 @@ SEARCH_ATTRIBUTE_KEYS = (
 )
 
 INCIDENT_CLOSED_ERROR = "IncidentClosed"
-# Temporal caps a run at 2,000 updates; continue as new well before that.
-UPDATES_PER_RUN = 1000
+# Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
+MESSAGES_PER_RUN = 1000
 
 # Database writes are short; retry them for as long as the database is away.
 DB_WRITE_RETRY = RetryPolicy(
@@ -100,12 +101,17 @@ class IncidentWorkflow:
             assert inp.start is not None
             self.state = new_incident_state(inp.start)
             self.pending = list(inp.start.alerts)
-        self.updates_this_run = 0
+        self.to_forward: list[AlertRef] = []
+        self.messages_this_run = 0
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
         while True:
-            await workflow.wait_condition(lambda: bool(self.pending) or self._continue_as_new_due())
+            await workflow.wait_condition(
+                lambda: bool(self.pending or self.to_forward) or self._continue_as_new_due()
+            )
+            if self.to_forward:
+                await self._forward()
             if self.pending:
                 await self._record_pending()
                 if self.state.status == IncidentStatus.void:
@@ -113,34 +119,61 @@ class IncidentWorkflow:
             if self._continue_as_new_due():
                 # Alerts accepted meanwhile travel along, so a steady storm cannot postpone this.
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                if self.to_forward:
+                    await self._forward()
                 workflow.continue_as_new(IncidentInput(carried=self.state, carried_pending=self.pending))
 
     @workflow.update
     def add_alerts(self, req: AddAlerts) -> AddAlertsResult:
         self.pending.extend(req.alerts)
-        self.updates_this_run += 1
+        self.messages_this_run += 1
         return AddAlertsResult(incident_id=self.state.incident_id, accepted=len(req.alerts))
 
     @add_alerts.validator
     def _validate_add_alerts(self, req: AddAlerts) -> None:
         if not req.alerts:
             raise ValueError("an update must carry at least one alert")
+        reason = self._refusal(req.alerts)
+        if reason:
+            raise ApplicationError(reason, type=INCIDENT_CLOSED_ERROR, non_retryable=True)
+
+    @workflow.signal
+    def alerts_arrived(self, req: AddAlerts) -> None:
+        """The fast path: senders signal when they know the incident takes the alerts. Should it have
+        closed meanwhile, the alerts are forwarded to the incident that takes them."""
+        self.messages_this_run += 1
+        if not req.alerts:
+            return
+        if self._refusal(req.alerts):
+            self.to_forward.extend(req.alerts)
+        else:
+            self.pending.extend(req.alerts)
+
+    def _refusal(self, alerts: list[AlertRef]) -> str | None:
         # Alerts accepted but not yet recorded count as the latest ones for the window check.
         view = self.state
         if self.pending:
             latest = max(a.received_at for a in self.pending)
             if view.last_alert_at is None or latest > view.last_alert_at:
                 view = view.model_copy(update={"last_alert_at": latest})
-        reason = accepts_alerts(view, req.alerts)
-        if reason:
-            raise ApplicationError(reason, type=INCIDENT_CLOSED_ERROR, non_retryable=True)
+        return accepts_alerts(view, alerts)
 
     @workflow.query
     def current_state(self) -> IncidentState:
         return self.state
 
+    async def _forward(self) -> None:
+        alerts, self.to_forward = self.to_forward, []
+        await workflow.execute_activity(
+            "forward_alerts",
+            ForwardAlerts(
+                company_id=self.state.company_id, aggregation_key=self.state.aggregation_key, alerts=alerts
+            ),
+            start_to_close_timeout=timedelta(minutes=2),
+        )
+
     def _continue_as_new_due(self) -> bool:
-        return workflow.info().is_continue_as_new_suggested() or self.updates_this_run >= UPDATES_PER_RUN
+        return workflow.info().is_continue_as_new_suggested() or self.messages_this_run >= MESSAGES_PER_RUN
 
     async def _record_pending(self) -> None:
         batch = _unique(self.pending, already=set(self.state.recent_alert_ids))
@@ -152,7 +185,7 @@ class IncidentWorkflow:
         ids = [a.id for a in batch]
         result: RecordAlertsResult = await workflow.execute_local_activity(
             "record_alerts",
-            RecordAlerts(state=candidate, alert_ids=ids),
+            RecordAlerts(state=candidate, alert_ids=ids, attach_token=workflow.uuid4().hex),
             result_type=RecordAlertsResult,
             start_to_close_timeout=DB_WRITE_TIMEOUT,
             retry_policy=DB_WRITE_RETRY,

@@ -103,6 +103,14 @@ class AddAlerts(BaseModel):
     alerts: list[AlertRef]
 
 
+class ForwardAlerts(BaseModel):
+    """Alerts an incident was signalled but no longer takes, for the incident that will."""
+
+    company_id: str
+    aggregation_key: str
+    alerts: list[AlertRef]
+
+
 class AddAlertsResult(BaseModel):
     incident_id: str
     accepted: int
@@ -164,6 +172,9 @@ class RecordAlerts(BaseModel):
     state: IncidentState
     alert_ids: list[str]
     write_projection_if_all_attached: bool = True
+    # Deterministic per call: if the workflow task that ran it fails and the call runs again, the
+    # alerts it attached the first time count as attached by it, not as someone else's.
+    attach_token: str = ""
 
 
 class RecordAlertsResult(BaseModel):

@@ -100,6 +100,8 @@ class Alert(SQLModel, table=True):
     occurred_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     incident_id: str | None = Field(default=None, max_length=120)
+    # Which record_alerts call attached it: a retried call (same token) gets the same answer again.
+    attach_token: str | None = Field(default=None, max_length=40)
     # Why an accepted alert is in no incident on purpose, e.g. a recovery with no open incident.
     disposition: str | None = Field(default=None, max_length=40)
 

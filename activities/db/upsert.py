@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -20,17 +21,17 @@ def insert_for(dialect_name: str, table: Table) -> Any:
     return module.insert(table)
 
 
-def upsert(
-    dialect_name: str,
-    table: Table,
-    values: dict[str, Any] | Sequence[dict[str, Any]],
-    *,
-    key: Sequence[str],
-    where: Any = None,
+@lru_cache(maxsize=64)
+def upsert_statement(
+    dialect_name: str, table: Table, key: tuple[str, ...], only_if_newer: str | None = None
 ) -> Insert:
-    stmt = insert_for(dialect_name, table).values(values)
-    first = values if isinstance(values, dict) else values[0]
-    updates = {name: stmt.excluded[name] for name in first if name not in key}
+    """An upsert of every column, built once and executed with parameter lists (executemany).
+
+    `only_if_newer` names an integer column: an existing row is replaced only by a larger value.
+    """
+    stmt = insert_for(dialect_name, table)
+    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
+    where = table.c[only_if_newer] < stmt.excluded[only_if_newer] if only_if_newer else None
     result: Insert = stmt.on_conflict_do_update(index_elements=list(key), set_=updates, where=where)
     return result
 

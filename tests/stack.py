@@ -105,7 +105,7 @@ class Stack:
             assert self._server_task is not None
             await self._server_task
         await self.http.aclose()
-        await self.services.router.close()
+        await self.services.close()
 
     async def company(
         self,
@@ -117,7 +117,7 @@ class Stack:
         async with self.services.sessions() as session, session.begin():
             issued = await create_company(
                 session,
-                self.services.box,
+                self.services.secrets,
                 f"{name} {uuid.uuid4().hex[:6]}",
                 policy=policy,
                 critical_assets=critical_assets,
@@ -134,7 +134,14 @@ class Stack:
             f"{self.url}/api/auth/login", json={"email": email, "password": password}
         )
         response.raise_for_status()
-        return {"email": email, "password": password, "access_token": response.json()["access_token"]}
+        tokens = response.json()
+        return {
+            "email": email,
+            "password": password,
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "id": tokens["user"]["id"],
+        }
 
     async def post_alert(
         self,

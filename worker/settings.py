@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,15 @@ class Settings(BaseSettings):
     access_token_minutes: int = 30
     refresh_token_days: int = 7
 
+    # Where new companies' webhook HMAC secrets are kept: "local" (encrypted with a key derived from
+    # secret_key, in the database) or "aws" (AWS Secrets Manager, credentials from boto3's usual chain).
+    hmac_secret_backend: Literal["local", "aws"] = "local"  # noqa: S105 (a store's name, not a secret)
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str | None = Field(None, description="only for Secrets Manager stand-ins, e.g. moto")
+    aws_secret_prefix: str = "alert-whisperer/"  # noqa: S105 (names our secrets in Secrets Manager)
+    # Failed sign-ins block an account or IP for base * 2^(failures beyond the free ones) seconds.
+    login_backoff_base_s: float = 1.0
+
     # Webhook ingestion
     webhook_max_body_bytes: int = 256 * 1024
     webhook_timestamp_tolerance_s: int = 300
@@ -31,6 +41,11 @@ class Settings(BaseSettings):
     delivery_id_retention_hours: int = 24
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 1000
+
+    # The worker runs workflows outside Temporal's import sandbox: re-importing the workflow module for
+    # every incident cost about 12 % of the worker's CPU. Determinism is still checked: CI replays
+    # recorded histories in the sandbox (tests/workflows/test_replay.py). Set true to sandbox here too.
+    workflow_sandbox: bool = False
 
     # Alerts accepted but not yet in an incident are handed to the workflows again after this long.
     redelivery_after_s: int = 20

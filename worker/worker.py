@@ -15,7 +15,8 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleSpec,
 )
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.incident_store import IncidentStore
 from activities.redelivery import Redelivery
@@ -42,6 +43,9 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             redelivery.redeliver_unrouted_alerts,
             redelivery.forward_alerts,
         ],
+        workflow_runner=SandboxedWorkflowRunner()
+        if services.settings.workflow_sandbox
+        else UnsandboxedWorkflowRunner(),
         max_concurrent_workflow_tasks=200,
         max_concurrent_local_activities=200,
     )

@@ -12,14 +12,23 @@ from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.db.models import Alert, CorrelationHead, Incident, table_of
-from activities.db.upsert import dialect_of, upsert_statement
+from activities.audit import SYSTEM_ACTOR
+from activities.db.models import Alert, AuditLog, CorrelationHead, Incident, table_of
+from activities.db.upsert import dialect_of, insert_ignoring_conflicts, upsert_statement
 from activities.micro_batch import MicroBatcher
-from workflows.types import IncidentState, IncidentStatus, ProjectIncident, RecordAlerts, RecordAlertsResult
+from workflows.types import (
+    AuditEvent,
+    IncidentState,
+    IncidentStatus,
+    ProjectIncident,
+    RecordAlerts,
+    RecordAlertsResult,
+)
 
 INCIDENTS = table_of(Incident)
 HEADS = table_of(CorrelationHead)
 ALERTS = table_of(Alert)
+AUDIT = table_of(AuditLog)
 
 ATTACH = (
     update(ALERTS)
@@ -87,6 +96,7 @@ class IncidentStore:
     async def project_incident(self, req: ProjectIncident) -> None:
         async with self._sessions() as session, session.begin():
             await self._write_projections(session, [req.state])
+            await _write_audit(session, req.state, req.audit, req.audit_token)
 
     async def _record_batch(self, requests: list[RecordAlerts]) -> list[RecordAlertsResult]:
         results = []
@@ -106,6 +116,7 @@ class IncidentStore:
                     attached = list(rows.scalars())
                 if len(attached) == len(set(req.alert_ids)) and req.write_projection_if_all_attached:
                     to_project.append(req.state)
+                    await _write_audit(session, req.state, req.audit, req.attach_token)
                 results.append(RecordAlertsResult(attached_ids=attached))
             await self._write_projections(session, to_project)
         return results
@@ -129,3 +140,26 @@ class IncidentStore:
             upsert_statement(dialect, HEADS, ("company_id", "aggregation_key"), only_if_newer="generation"),
             [head_row(s) for s in heads.values()],
         )
+
+
+async def _write_audit(
+    session: AsyncSession, state: IncidentState, events: list[AuditEvent], token: str
+) -> None:
+    """Audit rows with ids derived from the call's token: a re-run of the same call adds nothing."""
+    if not events:
+        return
+    rows = [
+        {
+            "id": f"aud_{token[:24]}_{i}",
+            "at": state.updated_at,
+            "actor": SYSTEM_ACTOR,
+            "action": event.action,
+            "company_id": state.company_id,
+            "object_type": "incident",
+            "object_id": state.incident_id,
+            "before": event.before,
+            "after": event.after,
+        }
+        for i, event in enumerate(events)
+    ]
+    await session.execute(insert_ignoring_conflicts(dialect_of(session), AUDIT, rows))

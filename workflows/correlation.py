@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from workflows.scoring import priority_score
 from workflows.types import (
@@ -13,6 +14,7 @@ from workflows.types import (
     AggregationMode,
     AlertRef,
     AlertStatus,
+    AuditEvent,
     IncidentStart,
     IncidentState,
     IncidentStatus,
@@ -115,3 +117,33 @@ def absorb(state: IncidentState, alerts: list[AlertRef], now: datetime) -> Incid
             latest_alert_at=s.last_alert_at,
         )
     return s
+
+
+def audit_events(before: IncidentState, after: IncidentState) -> list[AuditEvent]:
+    """What changed between two states that the audit log should show."""
+    events = []
+    if before.created_at is None and after.created_at is not None:
+        events.append(AuditEvent(action="incident.opened", after=_audit_view(after)))
+    elif before.status != after.status:
+        events.append(
+            AuditEvent(
+                action="incident.status_changed",
+                before={"status": before.status.value},
+                after={"status": after.status.value},
+            )
+        )
+    newly_recovered = sorted(set(after.recovered_series) - set(before.recovered_series))
+    if newly_recovered:
+        events.append(AuditEvent(action="incident.series_recovered", after={"series": newly_recovered}))
+    return events
+
+
+def _audit_view(state: IncidentState) -> dict[str, Any]:
+    return {
+        "status": state.status.value,
+        "severity": state.severity.value,
+        "priority_score": state.priority_score,
+        "aggregation_key": state.aggregation_key,
+        "asset_name": state.asset_name,
+        "signature": state.signature,
+    }

@@ -15,7 +15,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.correlation import absorb, accepts_alerts, new_incident_state
+    from workflows.correlation import absorb, accepts_alerts, audit_events, new_incident_state
     from workflows.types import (
         AddAlerts,
         AddAlertsResult,
@@ -185,7 +185,12 @@ class IncidentWorkflow:
         ids = [a.id for a in batch]
         result: RecordAlertsResult = await workflow.execute_local_activity(
             "record_alerts",
-            RecordAlerts(state=candidate, alert_ids=ids, attach_token=workflow.uuid4().hex),
+            RecordAlerts(
+                state=candidate,
+                alert_ids=ids,
+                attach_token=workflow.uuid4().hex,
+                audit=audit_events(self.state, candidate),
+            ),
             result_type=RecordAlertsResult,
             start_to_close_timeout=DB_WRITE_TIMEOUT,
             retry_policy=DB_WRITE_RETRY,
@@ -196,12 +201,17 @@ class IncidentWorkflow:
         else:
             # Some alerts already belonged to an incident (redelivered after a crash): count only ours.
             kept = [a for a in batch if a.id in attached]
-            self.state = absorb(self.state, kept, now) if kept else self.state
+            previous = self.state
+            self.state = absorb(previous, kept, now) if kept else previous.model_copy(deep=True)
             if self.state.alert_count == 0 and self.state.recovery_count == 0:
                 self.state.status = IncidentStatus.void
             await workflow.execute_local_activity(
                 "project_incident",
-                ProjectIncident(state=self.state),
+                ProjectIncident(
+                    state=self.state,
+                    audit=audit_events(previous, self.state),
+                    audit_token=workflow.uuid4().hex,
+                ),
                 start_to_close_timeout=DB_WRITE_TIMEOUT,
                 retry_policy=DB_WRITE_RETRY,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -166,6 +167,14 @@ class IncidentState(BaseModel):
         return sorted(k for k, s in self.series.items() if s.status == SeriesStatus.recovered)
 
 
+class AuditEvent(BaseModel):
+    """Something an incident workflow did, for the audit log (actor: system)."""
+
+    action: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
 class RecordAlerts(BaseModel):
     """Attach alerts to an incident in the database and write its projection, in one transaction."""
 
@@ -175,6 +184,7 @@ class RecordAlerts(BaseModel):
     # Deterministic per call: if the workflow task that ran it fails and the call runs again, the
     # alerts it attached the first time count as attached by it, not as someone else's.
     attach_token: str = ""
+    audit: list[AuditEvent] = Field(default_factory=list)
 
 
 class RecordAlertsResult(BaseModel):
@@ -183,6 +193,8 @@ class RecordAlertsResult(BaseModel):
 
 class ProjectIncident(BaseModel):
     state: IncidentState
+    audit: list[AuditEvent] = Field(default_factory=list)
+    audit_token: str = ""
 
 
 IncidentInput.model_rebuild()

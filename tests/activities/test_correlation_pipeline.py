@@ -169,3 +169,29 @@ async def test_incident_found_by_typed_search_attributes(stack: Stack) -> None:
     assert await eventually(listed, lambda ids: ids == [answer["incident_id"]], timeout=30, interval=0.5)
     description = await stack.client.get_workflow_handle(answer["incident_id"]).describe()
     assert "disk_space_critical on db-prod-01" in (await description.static_summary() or "")
+
+
+async def test_incident_workflow_actions_are_audited_once(stack: Stack) -> None:
+    from sqlmodel import select
+
+    from activities.db.models import AuditLog
+
+    acme = await stack.company(policy=CorrelationPolicy(min_alerts=2))
+    opened = (await stack.post_alert(acme, alert_body())).json()
+    await stack.post_alert(acme, alert_body())
+    await stack.post_alert(acme, alert_body(status="resolved"))
+
+    async def audit_actions() -> list[tuple[str, str, dict | None]]:
+        async with stack.services.sessions() as session:
+            rows = await session.execute(
+                select(AuditLog).where(AuditLog.company_id == acme.id).order_by(AuditLog.at)
+            )
+            return [(r.action, r.actor, r.after) for r in rows.scalars()]
+
+    actions = await eventually(audit_actions, lambda rows: len(rows) >= 3)
+    assert [a for a, _, _ in actions] == ["incident.opened", "incident.status_changed", "incident.series_recovered"]
+    assert {actor for _, actor, _ in actions} == {"system"}
+    assert actions[1][2] == {"status": "new"}
+    rows = await stack.incidents(acme.id)
+    assert rows[0].id == opened["incident_id"]
+    await record_history(stack.client.get_workflow_handle(rows[0].id), "incident_signalled_pending_recovered")

@@ -189,7 +189,11 @@ async def test_incident_workflow_actions_are_audited_once(stack: Stack) -> None:
             return [(r.action, r.actor, r.after) for r in rows.scalars()]
 
     actions = await eventually(audit_actions, lambda rows: len(rows) >= 3)
-    assert [a for a, _, _ in actions] == ["incident.opened", "incident.status_changed", "incident.series_recovered"]
+    assert [a for a, _, _ in actions] == [
+        "incident.opened",
+        "incident.status_changed",
+        "incident.series_recovered",
+    ]
     assert {actor for _, actor, _ in actions} == {"system"}
     assert actions[1][2] == {"status": "new"}
     rows = await stack.incidents(acme.id)

@@ -1,22 +1,62 @@
-"""Creating companies and users: shared by the CLI, the dev seed and the API."""
+"""Creating companies, their API keys and users: shared by the CLI, the dev seed and the API."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from activities.company_secrets import CompanySecrets
 from activities.db.models import Company, CompanyApiKey, User, UserCompany
-from activities.secrets import SecretBox, api_key_hash, hash_password, new_api_key, new_hmac_secret
-from workflows.types import CorrelationPolicy
+from activities.secrets import api_key_hash, hash_password, new_api_key
+from workflows.types import CorrelationPolicy, Severity
+
+API_KEY_SHOWN_PREFIX = 10  # characters of a key kept in clear, so people can tell their keys apart
 
 
 class Role(StrEnum):
     msp_admin = "msp_admin"
     company_admin = "company_admin"
     technician = "technician"
+
+
+class RiskTolerance(StrEnum):
+    """The riskiest runbook that may run without a human approving it; `none`: every runbook waits."""
+
+    none = "none"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class SlaTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    response_minutes: int = Field(ge=1, le=7 * 24 * 60, description="time to acknowledge")
+    resolution_minutes: int = Field(ge=1, le=30 * 24 * 60, description="time to resolve")
+
+    @model_validator(mode="after")
+    def _resolution_after_response(self) -> SlaTarget:
+        if self.resolution_minutes < self.response_minutes:
+            raise ValueError("resolution_minutes must not be shorter than response_minutes")
+        return self
+
+
+class CompanyPolicy(CorrelationPolicy):
+    """A company's whole policy. Correlation reads only its `CorrelationPolicy` fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    risk_tolerance: RiskTolerance = RiskTolerance.low
+    sla_overrides: dict[Severity, SlaTarget] = Field(
+        default_factory=dict, description="per severity; severities not listed use the MSP's defaults"
+    )
 
 
 @dataclass(frozen=True)
@@ -26,32 +66,73 @@ class IssuedCompany:
     id: str
     api_key: str
     hmac_secret: str
+    api_key_id: str
 
 
 class AccountError(ValueError):
-    pass
+    """A request about accounts that cannot be carried out as asked (HTTP 422)."""
+
+
+class EmailTaken(AccountError):
+    """Another user already has this email (HTTP 409)."""
+
+
+class CompanyInUse(AccountError):
+    """The company still has data that refers to it (HTTP 409)."""
 
 
 async def create_company(
     session: AsyncSession,
-    box: SecretBox,
+    secrets: CompanySecrets,
     name: str,
     *,
     policy: CorrelationPolicy | None = None,
     critical_assets: list[str] | None = None,
+    assets: list[dict[str, Any]] | None = None,
+    monitoring_integrations: list[dict[str, Any]] | None = None,
 ) -> IssuedCompany:
-    api_key, hmac_secret = new_api_key(), new_hmac_secret()
     company = Company(
         name=name,
-        hmac_secret_encrypted=box.encrypt(hmac_secret),
-        policy=(policy or CorrelationPolicy()).model_dump(mode="json"),
+        policy=(policy or CompanyPolicy()).model_dump(mode="json"),
         critical_assets=critical_assets or [],
+        assets=assets or [],
+        monitoring_integrations=monitoring_integrations or [],
     )
+    hmac_secret = await secrets.issue(company)
     session.add(company)
     await session.flush()
-    session.add(CompanyApiKey(company_id=company.id, key_hash=api_key_hash(api_key), prefix=api_key[:10]))
+    key, api_key = issue_api_key(session, company.id)
     await session.flush()
-    return IssuedCompany(id=company.id, api_key=api_key, hmac_secret=hmac_secret)
+    return IssuedCompany(id=company.id, api_key=api_key, hmac_secret=hmac_secret, api_key_id=key.id)
+
+
+def issue_api_key(
+    session: AsyncSession, company_id: str, *, expires_at: datetime | None = None
+) -> tuple[CompanyApiKey, str]:
+    """A new key (the row, and the key in clear text to show once); only its hash is stored."""
+    api_key = new_api_key()
+    row = CompanyApiKey(
+        company_id=company_id,
+        key_hash=api_key_hash(api_key),
+        prefix=api_key[:API_KEY_SHOWN_PREFIX],
+        expires_at=expires_at,
+    )
+    session.add(row)
+    return row, api_key
+
+
+async def retire_api_keys(
+    session: AsyncSession, company_id: str, at: datetime, *, keep: str | None = None
+) -> list[CompanyApiKey]:
+    """Makes the company's keys (but `keep`) expire at `at`, or sooner if they already would."""
+    rows = await session.execute(select(CompanyApiKey).where(CompanyApiKey.company_id == company_id))
+    retired = []
+    for key in rows.scalars():
+        if key.id == keep or (key.expires_at is not None and key.expires_at <= at):
+            continue
+        key.expires_at = at
+        retired.append(key)
+    return retired
 
 
 async def create_user(
@@ -70,7 +151,7 @@ async def create_user(
     if role != Role.msp_admin and not company_ids:
         raise AccountError(f"a {role.value} belongs to at least one company (--company ID)")
     if (await session.execute(select(User).where(User.email == email))).first():
-        raise AccountError(f"a user with email {email} already exists")
+        raise EmailTaken(f"a user with email {email} already exists")
     for company_id in company_ids:
         if await session.get(Company, company_id) is None:
             raise AccountError(f"no company with id {company_id}")
@@ -78,7 +159,11 @@ async def create_user(
         email=email, name=name, password_hash=hash_password(password), role=role.value, category=category
     )
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Another request took the email between our check and this insert.
+        raise EmailTaken(f"a user with email {email} already exists") from None
     for company_id in company_ids:
         session.add(UserCompany(user_id=user.id, company_id=company_id))
     await session.flush()

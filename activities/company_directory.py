@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from cachetools import TTLCache
 from sqlalchemy import or_
@@ -10,16 +11,30 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from activities.alert_routing import CompanyContext
+from activities.company_secrets import CompanySecrets
 from activities.db.models import Company, CompanyApiKey, utcnow
-from activities.secrets import SecretBox, api_key_hash
+from activities.secrets import api_key_hash
 from workflows.types import CorrelationPolicy
 
 
 @dataclass(frozen=True)
 class CompanyCredentials:
     context: CompanyContext
-    # The current secret, plus the previous one during its rotation grace period.
-    hmac_secrets: list[str]
+    current_secret: str | None
+    previous_secret: str | None = None
+    previous_valid_until: datetime | None = None
+    key_expires_at: datetime | None = None
+
+    @property
+    def hmac_secrets(self) -> list[str]:
+        """The current secret, plus the previous one while its rotation grace period lasts.
+
+        Checked on every use, so a cached entry stops accepting the previous secret on time."""
+        secrets = [self.current_secret] if self.current_secret else []
+        until = self.previous_valid_until
+        if self.previous_secret and until is not None and until > utcnow():
+            secrets.append(self.previous_secret)
+        return secrets
 
 
 def company_context(company: Company) -> CompanyContext:
@@ -33,21 +48,25 @@ def company_context(company: Company) -> CompanyContext:
 
 class CompanyDirectory:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], box: SecretBox, ttl_s: float = 10.0
+        self, sessions: async_sessionmaker[AsyncSession], secrets: CompanySecrets, ttl_s: float = 10.0
     ) -> None:
         self._sessions = sessions
-        self._box = box
+        self._secrets = secrets
         self._by_key: TTLCache[str, CompanyCredentials | None] = TTLCache(maxsize=50_000, ttl=ttl_s)
         self._by_id: TTLCache[str, CompanyContext | None] = TTLCache(maxsize=50_000, ttl=ttl_s)
 
     async def by_api_key(self, api_key: str) -> CompanyCredentials | None:
         digest = api_key_hash(api_key)
         if digest in self._by_key:
-            return self._by_key[digest]
+            cached = self._by_key[digest]
+            # An expiring key (rotated with a grace period) stops on time, not up to a TTL later.
+            if cached is None or cached.key_expires_at is None or cached.key_expires_at > utcnow():
+                return cached
+            return None
         async with self._sessions() as session:
-            company = (
+            row = (
                 await session.execute(
-                    select(Company)
+                    select(Company, CompanyApiKey.expires_at)
                     .join(CompanyApiKey, col(CompanyApiKey.company_id) == col(Company.id))
                     .where(
                         CompanyApiKey.key_hash == digest,
@@ -56,19 +75,16 @@ class CompanyDirectory:
                         ),
                     )
                 )
-            ).scalar_one_or_none()
+            ).one_or_none()
         found = None
-        if company is not None:
-            found = CompanyCredentials(company_context(company), self._hmac_secrets(company))
+        if row is not None:
+            company, key_expires_at = row
+            current, previous = await self._secrets.valid_secrets(company)
+            found = CompanyCredentials(
+                company_context(company), current, previous, company.hmac_previous_expires_at, key_expires_at
+            )
         self._by_key[digest] = found
         return found
-
-    def _hmac_secrets(self, company: Company) -> list[str]:
-        secrets = [self._box.decrypt(company.hmac_secret_encrypted)] if company.hmac_secret_encrypted else []
-        grace_until = company.hmac_previous_expires_at
-        if company.hmac_previous_encrypted and grace_until and grace_until > utcnow():
-            secrets.append(self._box.decrypt(company.hmac_previous_encrypted))
-        return secrets
 
     async def by_id(self, company_id: str) -> CompanyContext | None:
         if company_id in self._by_id:

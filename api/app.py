@@ -7,18 +7,30 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, DBAPIError
 
 import ui
-from api import agent, auth, incidents, webhooks
+from activities.accounts import AccountError, CompanyInUse, EmailTaken
+from activities.company_secrets import SecretStoreUnavailable
+from api import agent, audit, auth, companies, incidents, me, users, webhooks
 from api.services import Services, build_services
 from worker.settings import Settings
 from worker.temporal_client import connect
 
 UI_DIR = Path(ui.__file__).resolve().parent
+
+# Our domain errors and their HTTP status; for an error of several classes the most specific one wins.
+ERROR_STATUS: dict[type[Exception], int] = {
+    AccountError: 422,
+    EmailTaken: 409,
+    CompanyInUse: 409,
+    SecretStoreUnavailable: 503,
+}
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -38,8 +50,27 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             await own.close()
 
     app = FastAPI(title="Alert Whisperer", version="0.1.0", lifespan=lifespan)
-    for module in (webhooks, incidents, auth, agent):
+    # `me` before any users router, so /api/users/me is not taken for a user id.
+    for module in (webhooks, incidents, auth, me, agent, companies, users, audit):
         app.include_router(module.router)
+
+    async def _domain_error(_: Request, err: Exception) -> JSONResponse:
+        status = next(ERROR_STATUS[cls] for cls in type(err).__mro__ if cls in ERROR_STATUS)
+        return JSONResponse(status_code=status, content={"detail": str(err)})
+
+    for error in ERROR_STATUS:
+        app.add_exception_handler(error, _domain_error)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(_: Request, err: DBAPIError) -> JSONResponse:
+        # PostgreSQL refuses some values that every validator would have to know about (NUL characters
+        # in text, integers beyond 64 bits): say what was wrong instead of answering 500.
+        cause = err.orig.__cause__ if err.orig is not None else None
+        if isinstance(err, DataError) or isinstance(cause, asyncpg.exceptions.DataError):
+            reason = str(cause or err.orig).splitlines()[0]
+            error = {"loc": ["request"], "msg": f"a value cannot be stored: {reason}", "type": "value_error"}
+            return JSONResponse(status_code=422, content={"detail": [error]})
+        raise err
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, err: RequestValidationError) -> JSONResponse:

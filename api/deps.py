@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -11,8 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from activities import auth_sessions
 from activities.accounts import Role
-from activities.db.models import User, UserCompany
+from activities.db.models import AuthSession, User, UserCompany
 from api import tokens
 from api.services import Services
 
@@ -39,6 +41,8 @@ bearer = HTTPBearer(auto_error=False)
 class Principal:
     user: User
     company_ids: frozenset[str]
+    # The signed-in device the access token belongs to (`sid`): logout ends this one.
+    session_id: str | None = None
 
     @property
     def role(self) -> Role:
@@ -67,8 +71,17 @@ async def get_principal(
     user = await session.get(User, claims.user_id)
     if user is None or user.disabled:
         raise unauthorized("user no longer exists or is disabled")
+    # Checked on every request, so signing out takes effect before the access token expires.
+    signed_in = await session.get(AuthSession, claims.session_id)
+    if signed_in is None or signed_in.user_id != user.id or signed_in.revoked_at is not None:
+        raise unauthorized("session is signed out; sign in again")
+    now = datetime.now(UTC)
+    if auth_sessions.last_use_is_stale(signed_in, now):
+        # Its own short transaction: the route's session stays as the route expects it.
+        async with services.sessions() as own, own.begin():
+            await auth_sessions.note_use(own, signed_in.id, now)
     rows = await session.execute(select(UserCompany.company_id).where(UserCompany.user_id == user.id))
-    return Principal(user=user, company_ids=frozenset(rows.scalars()))
+    return Principal(user=user, company_ids=frozenset(rows.scalars()), session_id=signed_in.id)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

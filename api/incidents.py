@@ -81,7 +81,7 @@ async def list_incidents(
     status: IncidentStatus | None = None,
     severity: Severity | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> IncidentPage:
     query = scoped(select(Incident), Incident.company_id, principal)
     if company_id:

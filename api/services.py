@@ -12,6 +12,7 @@ from activities.alert_dispatch import AlertDispatch, head_lookup
 from activities.alert_intake import AlertIntake
 from activities.alert_routing import AlertRouter
 from activities.company_directory import CompanyDirectory
+from activities.company_secrets import AwsSecretsManagerStore, CompanySecrets, LocalSecretStore
 from activities.db.engine import create_engine, session_factory
 from activities.secrets import SecretBox
 from api.rate_limit import TokenBuckets
@@ -25,6 +26,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     temporal: Client
     box: SecretBox
+    secrets: CompanySecrets
     directory: CompanyDirectory
     intake: AlertIntake
     router: AlertRouter
@@ -37,12 +39,26 @@ class Services:
         await self.engine.dispose()
 
 
+def build_company_secrets(settings: Settings, box: SecretBox | None = None) -> CompanySecrets:
+    """Both HMAC secret stores, whichever is the default for new companies, so companies created before
+    a switch keep working. The AWS client is made on first use only."""
+    aws = AwsSecretsManagerStore(
+        region=settings.aws_region,
+        endpoint_url=settings.aws_endpoint_url,
+        name_prefix=settings.aws_secret_prefix,
+    )
+    return CompanySecrets(
+        LocalSecretStore(box or SecretBox(settings.secret_key)), aws, settings.hmac_secret_backend
+    )
+
+
 def build_services(
     settings: Settings, temporal: Client, *, engine: AsyncEngine | None = None, eager_start: bool = False
 ) -> Services:
     engine = engine or create_engine(settings.database_url)
     sessions = session_factory(engine)
     box = SecretBox(settings.secret_key)
+    secrets = build_company_secrets(settings, box)
     intake = AlertIntake(sessions)
     router = AlertRouter(temporal, settings.task_queue, head_lookup(sessions), eager_start=eager_start)
     return Services(
@@ -51,7 +67,8 @@ def build_services(
         sessions=sessions,
         temporal=temporal,
         box=box,
-        directory=CompanyDirectory(sessions, box),
+        secrets=secrets,
+        directory=CompanyDirectory(sessions, secrets),
         intake=intake,
         router=router,
         dispatch=AlertDispatch(router, intake),

@@ -1,4 +1,4 @@
-"""JWT access and refresh tokens (PyJWT, HS256)."""
+"""JWT access and refresh tokens (PyJWT, HS256), both naming the session (`sid`) they belong to."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import jwt
 
 ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "typ", "sid", "jti"]
 
 
 class TokenInvalid(Exception):
@@ -21,45 +22,41 @@ class TokenInvalid(Exception):
 class TokenClaims:
     user_id: str
     token_type: TokenType
+    session_id: str
     jti: str
-    family: str | None
     expires_at: datetime
 
 
-def issue(user_id: str, token_type: TokenType, ttl: timedelta, family: str | None = None) -> TokenClaims:
-    now = datetime.now(UTC)
-    return TokenClaims(user_id, token_type, secrets.token_hex(16), family, now + ttl)
+def issue(user_id: str, token_type: TokenType, session_id: str, ttl: timedelta) -> TokenClaims:
+    return TokenClaims(user_id, token_type, session_id, secrets.token_hex(16), datetime.now(UTC) + ttl)
 
 
 def encode(secret_key: str, claims: TokenClaims) -> str:
     payload = {
         "sub": claims.user_id,
         "typ": claims.token_type,
+        "sid": claims.session_id,
         "jti": claims.jti,
         "exp": claims.expires_at,
         "iat": datetime.now(UTC),
     }
-    if claims.family:
-        payload["fam"] = claims.family
     return jwt.encode(payload, secret_key, algorithm=ALGORITHM)
 
 
 def decode(secret_key: str, token: str, expected: TokenType) -> TokenClaims:
     try:
         # Pinning the algorithm list refuses `alg: none` and algorithm confusion.
-        payload = jwt.decode(
-            token, secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "typ"]}
-        )
+        payload = jwt.decode(token, secret_key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
     except jwt.ExpiredSignatureError:
         raise TokenInvalid("token expired") from None
     except jwt.PyJWTError:
         raise TokenInvalid("token invalid") from None
-    if payload.get("typ") != expected:
+    if payload["typ"] != expected:
         raise TokenInvalid(f"not an {expected} token" if expected == "access" else f"not a {expected} token")
     return TokenClaims(
         user_id=str(payload["sub"]),
         token_type=expected,
-        jti=str(payload.get("jti", "")),
-        family=payload.get("fam"),
+        session_id=str(payload["sid"]),
+        jti=str(payload["jti"]),
         expires_at=datetime.fromtimestamp(payload["exp"], UTC),
     )

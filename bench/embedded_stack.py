@@ -2,7 +2,9 @@
 
 It is what `alert-whisperer dev` runs (same building blocks, same Temporal pragmas, eager start, the
 redelivery schedule), built here rather than by launching that command so that the benchmark gets a
-fresh tenant, free ports, a headless Temporal, a raised tenant rate limit and timers at the seams.
+fresh tenant, free ports, a headless Temporal and a raised tenant rate limit. With `timed`, timers at
+its seams (bench/timings.py) say where the time goes, at a cost of about 12 % of the stack's CPU; without,
+the stack is exactly the product as shipped.
 
 Run as a script it is the child: it starts the stack in `--data-dir`, says where it answers on stdout,
 and stops when its standard input closes or it gets SIGTERM/SIGINT.
@@ -25,15 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import uvicorn
-from temporalio.client import Client
-from timings import (
-    TimingInterceptor,
-    Timings,
-    probe_event_loop,
-    time_database,
-    time_intake_and_routing,
-    timed_asgi,
-)
+from timings import Timings, timed_asgi, timed_client, timed_services
 
 from activities.accounts import create_company
 from activities.db.migrate import upgrade_to_head
@@ -68,7 +62,7 @@ Breakdown = dict[str, dict[str, float]]
 @dataclass(frozen=True)
 class RunningStack:
     info: StackInfo
-    # Server-side timings since the previous call (empty for a stack the benchmark does not own).
+    # Server-side timings since the previous call (empty unless the benchmark started the stack timed).
     breakdown: Callable[[], Awaitable[Breakdown]]
 
 
@@ -102,7 +96,7 @@ def bench_settings(data_dir: Path, temporal_port: int, tenant_rate_limit: float)
 
 async def create_tenant(services: Services) -> tuple[str, str, str]:
     async with services.sessions() as session, session.begin():
-        issued = await create_company(session, services.box, f"Bench {uuid.uuid4().hex[:8]}")
+        issued = await create_company(session, services.secrets, f"Bench {uuid.uuid4().hex[:8]}")
     return issued.id, issued.api_key, issued.hmac_secret
 
 
@@ -123,22 +117,20 @@ async def temporal_dev_server(data_dir: Path) -> AsyncIterator[tuple[int, int | 
         await temporal_server.stop(server)
 
 
-async def timed_client(settings: Settings, timings: Timings) -> Client:
-    """`connect(settings)` as the product does it, plus the timing interceptor (which the worker inherits)."""
-    plain = await connect(settings)
-    return Client(**{**plain.config(), "interceptors": [TimingInterceptor(timings)]})
-
-
 @contextlib.asynccontextmanager
-async def timed_services(settings: Settings, timings: Timings) -> AsyncIterator[Services]:
-    services = build_services(settings, await timed_client(settings, timings), eager_start=True)
-    time_database(services, timings)
-    time_intake_and_routing(services, timings)
-    probe = asyncio.create_task(probe_event_loop(timings))
+async def product_services(settings: Settings, timings: Timings | None) -> AsyncIterator[Services]:
+    """The services as `alert-whisperer dev` builds them; with `timings`, timed at their seams."""
+    client = await connect(settings)
+    if timings is not None:
+        client = timed_client(client, timings)
+    services = build_services(settings, client, eager_start=True)
     try:
-        yield services
+        if timings is None:
+            yield services
+        else:
+            async with timed_services(services, timings):
+                yield services
     finally:
-        probe.cancel()
         await services.close()
 
 
@@ -155,9 +147,11 @@ async def running_worker(services: Services) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def running_api(settings: Settings, services: Services, timings: Timings) -> AsyncIterator[str]:
+async def running_api(settings: Settings, services: Services, timings: Timings | None) -> AsyncIterator[str]:
     """The API on a free port; yields its base URL."""
-    app: Any = timed_asgi(create_app(settings, services), timings)
+    app: Any = create_app(settings, services)
+    if timings is not None:
+        app = timed_asgi(app, timings)
     server = _QuietUvicorn(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:
@@ -172,22 +166,24 @@ async def running_api(settings: Settings, services: Services, timings: Timings) 
 
 
 @contextlib.asynccontextmanager
-async def run_embedded(data_dir: Path, *, tenant_rate_limit: float) -> AsyncIterator[RunningStack]:
-    """Temporal dev server (file-backed, WAL), migrated SQLite, worker and API, as `alert-whisperer dev`."""
-    timings = Timings()
+async def run_embedded(
+    data_dir: Path, *, tenant_rate_limit: float, timed: bool = False
+) -> AsyncIterator[RunningStack]:
+    """Temporal dev server (file-backed, WAL), migrated SQLite, worker and API, as `alert-whisperer dev`.
+
+    `timed` adds the timers of bench/timings.py, read out by `RunningStack.breakdown`.
+    """
+    timings = Timings() if timed else None
     async with contextlib.AsyncExitStack() as stack:  # stops API, worker, services, Temporal in that order
         temporal_port, temporal_pid = await stack.enter_async_context(temporal_dev_server(data_dir))
         settings = bench_settings(data_dir, temporal_port, tenant_rate_limit)
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
-        services = await stack.enter_async_context(timed_services(settings, timings))
+        services = await stack.enter_async_context(product_services(settings, timings))
         company_id, api_key, hmac_secret = await create_tenant(services)
         await stack.enter_async_context(running_worker(services))
         url = await stack.enter_async_context(running_api(settings, services, timings))
-        timings.snapshot_and_reset()  # start-up is not part of any phase
-
-        async def breakdown() -> Breakdown:
-            return timings.snapshot_and_reset()
-
+        if timings is not None:
+            timings.snapshot_and_reset()  # start-up is not part of any phase
         info = StackInfo(
             url=url,
             database_url=settings.database_url,
@@ -198,19 +194,29 @@ async def run_embedded(data_dir: Path, *, tenant_rate_limit: float) -> AsyncIter
             temporal_pid=temporal_pid,
             app_pid=os.getpid(),
         )
-        yield RunningStack(info, breakdown)
+        yield RunningStack(info, timed_breakdown(timings) if timings else no_breakdown)
+
+
+def timed_breakdown(timings: Timings) -> Callable[[], Awaitable[Breakdown]]:
+    async def breakdown() -> Breakdown:
+        return timings.snapshot_and_reset()
+
+    return breakdown
 
 
 # --- the stack in a child process -------------------------------------------------------------------
 # The child answers on its stdout, one JSON line per message with MESSAGE in front: first where the stack
-# is, then one server-side breakdown per SIGUSR1. Its logs go to stack.log in the data directory.
+# is, then (with --timings) one server-side breakdown per SIGUSR1. Its logs go to stack.log in the data
+# directory.
 
 CHILD_SCRIPT = str(Path(__file__).resolve())
 MESSAGE = "BENCH "
 
 
 @contextlib.asynccontextmanager
-async def run_in_child(data_dir: Path, *, tenant_rate_limit: float) -> AsyncIterator[RunningStack]:
+async def run_in_child(
+    data_dir: Path, *, tenant_rate_limit: float, timed: bool = False
+) -> AsyncIterator[RunningStack]:
     """The same stack in a child process, so the load generator's CPU does not share its event loop."""
     log_path = data_dir / "stack.log"
     with _open_log(log_path) as log:
@@ -221,6 +227,7 @@ async def run_in_child(data_dir: Path, *, tenant_rate_limit: float) -> AsyncIter
             str(data_dir),
             "--tenant-rate-limit",
             str(tenant_rate_limit),
+            *(["--timings"] if timed else []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
@@ -232,7 +239,7 @@ async def run_in_child(data_dir: Path, *, tenant_rate_limit: float) -> AsyncIter
             tail = (await asyncio.to_thread(log_path.read_text, errors="replace"))[-3000:]
             raise RuntimeError(f"the benchmark stack did not start (exit {child.returncode}):\n{tail}")
         info = StackInfo(**ready)
-        yield RunningStack(info, _breakdown_from(child))
+        yield RunningStack(info, _breakdown_from(child) if timed else no_breakdown)
     finally:
         await _stop_child(child, info)
 
@@ -289,7 +296,7 @@ def _say(message: Any) -> None:
     sys.stdout.flush()
 
 
-async def _serve_until_stopped(data_dir: Path, tenant_rate_limit: float) -> None:
+async def _serve_until_stopped(data_dir: Path, tenant_rate_limit: float, timed: bool) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -298,7 +305,7 @@ async def _serve_until_stopped(data_dir: Path, tenant_rate_limit: float) -> None
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     stdin_closed = asyncio.create_task(reader.read())
-    async with run_embedded(data_dir, tenant_rate_limit=tenant_rate_limit) as stack:
+    async with run_embedded(data_dir, tenant_rate_limit=tenant_rate_limit, timed=timed) as stack:
         asking: set[asyncio.Task[None]] = set()  # holds each task until done, so none is collected early
 
         async def say_breakdown() -> None:
@@ -319,8 +326,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--tenant-rate-limit", type=float, required=True)
+    parser.add_argument("--timings", action="store_true", help="time the stack's seams (costs CPU)")
     args = parser.parse_args()
-    asyncio.run(_serve_until_stopped(args.data_dir, args.tenant_rate_limit))
+    asyncio.run(_serve_until_stopped(args.data_dir, args.tenant_rate_limit, args.timings))
 
 
 if __name__ == "__main__":

@@ -127,6 +127,8 @@ def build_table(figures: dict[str, Any]) -> Table:
     table.add_column("value")
     table.add_row("stack", figures["stack"])
     table.add_row("load generator", figures["load_generator"])
+    if timings := figures.get("server_timings"):
+        table.add_row("inside the stack", timings)
     table.add_row("CPUs / wall time", f"{figures['cpus']} / {figures['wall_seconds']} s")
     tp = figures["throughput"]
     sections = [

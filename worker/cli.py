@@ -16,7 +16,6 @@ from rich.console import Console
 from activities.accounts import AccountError, Role, create_company, create_user
 from activities.db.engine import create_engine, session_factory
 from activities.db.migrate import upgrade_to_head
-from activities.secrets import SecretBox
 from worker.settings import get_settings
 
 app = typer.Typer(
@@ -109,13 +108,15 @@ def company_create(
     ] = False,
 ) -> None:
     """Create a company and print its API key and HMAC secret (shown only this once)."""
+    from api.services import build_company_secrets
+
     settings = get_settings()
 
     async def main() -> dict[str, str]:
         engine = create_engine(settings.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
-                issued = await create_company(session, SecretBox(settings.secret_key), name)
+                issued = await create_company(session, build_company_secrets(settings), name)
         finally:
             await engine.dispose()
         return {"id": issued.id, "api_key": issued.api_key, "hmac_secret": issued.hmac_secret}

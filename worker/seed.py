@@ -23,7 +23,7 @@ async def seed_demo(services: Services, credentials_file: Path) -> dict[str, Any
     async with services.sessions() as session, session.begin():
         if (await session.execute(select(Company).where(Company.name == DEMO_COMPANY))).first():
             return None
-        issued = await create_company(session, services.box, DEMO_COMPANY, critical_assets=["db-prod-01"])
+        issued = await create_company(session, services.secrets, DEMO_COMPANY, critical_assets=["db-prod-01"])
         password = secrets.token_urlsafe(12)
         await create_user(
             session,

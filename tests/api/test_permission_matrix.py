@@ -1,0 +1,293 @@
+"""Every route declares its permission, and answers every kind of caller as `ROLE_PERMISSIONS` says.
+
+No token: 401. A role without the permission: 403. A user of another company asking for something of
+company A: 404, never 403, so existence does not leak. Otherwise the call goes through (2xx, or 4xx
+for the empty body we send, but never 401, 403 or 404).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # FastAPI before 0.16x flattened included routers into app.routes
+
+    def iter_route_contexts(routes: Any) -> Any:
+        return iter(routes)
+
+
+from activities.accounts import Role, create_user, issue_api_key
+from api.app import create_app
+from api.permissions import PUBLIC, ROLE_PERMISSIONS, CanReadCompanies, Permission
+from tests.api.signin import device, login
+from tests.conftest import TEST_SECRET_KEY
+from tests.stack import Stack, TenantCreds, alert_body, eventually
+from worker.settings import Settings
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+WITH_BODY = {"POST", "PUT", "PATCH"}
+
+
+# --- which permission each route declares -----------------------------------------------------------------
+
+
+def declared_permissions(route: APIRoute) -> set[str]:
+    """What `requires(...)` put anywhere in the route's dependency tree, or "public" for `@public`."""
+    found: set[str] = set()
+    if getattr(route.endpoint, "required_permission", None) == PUBLIC:
+        found.add(PUBLIC)
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        permission = getattr(dependant.call, "required_permission", None)
+        if permission is not None:
+            found.add(str(permission))
+        pending.extend(dependant.dependencies)
+    return found
+
+
+def schema_routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
+    """(method, path, route) for every operation of the OpenAPI schema."""
+    routes = {
+        (route.path_format, method): route
+        for route in iter_route_contexts(app.routes)
+        if isinstance(getattr(route, "original_route", route), APIRoute)
+        for method in route.methods
+    }
+    for path, operations in app.openapi()["paths"].items():
+        for method in operations:
+            if method in HTTP_METHODS:
+                yield method.upper(), path, routes[(path, method.upper())]
+
+
+def undeclared(app: FastAPI) -> list[str]:
+    known = {p.value for p in Permission} | {PUBLIC}
+    problems = []
+    for method, path, route in schema_routes(app):
+        permissions = declared_permissions(route)
+        if not permissions:
+            problems.append(f"{method} {path}: declares no permission (use a Can… alias or @public)")
+        elif PUBLIC in permissions and len(permissions) > 1:
+            problems.append(f"{method} {path}: is @public yet requires {sorted(permissions - {PUBLIC})}")
+        elif permissions - known:
+            problems.append(f"{method} {path}: unknown permissions {sorted(permissions - known)}")
+    return problems
+
+
+def bare_app() -> FastAPI:
+    return create_app(Settings(environment="test", secret_key=TEST_SECRET_KEY))
+
+
+def test_every_route_of_the_schema_declares_a_permission() -> None:
+    app = bare_app()
+    assert list(schema_routes(app)), "the schema lists no routes"
+    assert undeclared(app) == []
+
+
+def test_a_route_without_a_declared_permission_is_caught() -> None:
+    app = bare_app()
+    extra = APIRouter()
+
+    @extra.get("/api/forgotten")
+    async def forgotten() -> dict[str, str]:
+        return {}
+
+    @extra.get("/api/declared")
+    async def declared(principal: CanReadCompanies) -> dict[str, str]:
+        return {}
+
+    app.include_router(extra)
+    assert undeclared(app) == ["GET /api/forgotten: declares no permission (use a Can… alias or @public)"]
+
+
+# --- how each route answers each caller -------------------------------------------------------------------
+
+
+class Scope(Enum):
+    TENANT = "a resource of company A: other companies' users get 404"
+    OWN = "the caller's own resource"
+
+
+@dataclass(frozen=True)
+class Caller:
+    label: str
+    role: Role | None  # None: no token at all
+    other_company: bool = False
+
+
+CALLERS = (
+    Caller("no token", None),
+    Caller("msp_admin", Role.msp_admin),
+    Caller("company_admin", Role.company_admin),
+    Caller("technician", Role.technician),
+    Caller("company_admin of another company", Role.company_admin, other_company=True),
+    Caller("technician of another company", Role.technician, other_company=True),
+)
+
+
+@dataclass
+class SignedIn:
+    id: str
+    email: str
+    password: str
+    token: str
+
+
+@dataclass
+class Call:
+    stack: Stack
+    company: TenantCreds  # company A: every path parameter names something of it
+    caller: SignedIn | None
+
+
+async def sign_up(stack: Stack, role: Role, company_ids: list[str]) -> SignedIn:
+    email, password = f"{role.value}-{uuid.uuid4().hex[:10]}@example.com", "correct horse battery"
+    async with stack.services.sessions() as session, session.begin():
+        user = await create_user(session, email=email, password=password, role=role, company_ids=company_ids)
+    response = await login(stack, email, password, device())
+    assert response.status_code == 200, response.text
+    return SignedIn(user.id, email, password, response.json()["access_token"])
+
+
+async def _company(call: Call) -> str:
+    return call.company.id
+
+
+async def _technician(call: Call) -> str:
+    return (await sign_up(call.stack, Role.technician, [call.company.id])).id
+
+
+async def _api_key(call: Call) -> str:
+    async with call.stack.services.sessions() as session, session.begin():
+        key, _ = issue_api_key(session, call.company.id)
+    return key.id
+
+
+async def _incident(call: Call) -> str:
+    response = await call.stack.post_alert(call.company, alert_body(asset_name=f"web-{uuid.uuid4().hex[:6]}"))
+    assert response.status_code in (200, 202), response.text
+    alert_id = response.json()["alert_id"]
+    alerts = await eventually(
+        lambda: call.stack.alerts(call.company.id),
+        lambda rows: any(a.id == alert_id and a.incident_id for a in rows),
+    )
+    incident_id = next(a.incident_id for a in alerts if a.id == alert_id)
+    assert incident_id is not None
+    await eventually(
+        lambda: call.stack.incidents(call.company.id), lambda rows: incident_id in {i.id for i in rows}
+    )
+    return incident_id
+
+
+async def _own_session(call: Call) -> str:
+    if call.caller is None:
+        return "no-such-session"
+    # Another device of the caller, so ending it leaves the session the call is made with.
+    again = await login(call.stack, call.caller.email, call.caller.password, device())
+    sessions = await call.stack.http.get(
+        f"{call.stack.url}/api/auth/sessions",
+        headers={"Authorization": f"Bearer {again.json()['access_token']}"},
+    )
+    return str(next(s["id"] for s in sessions.json() if s["current"]))
+
+
+# Path parameter name -> what it names and how to make a fresh one. A new route with a parameter not
+# listed here fails the test until it is added.
+PATH_FIXTURES: dict[str, tuple[Scope, Callable[[Call], Awaitable[str]]]] = {
+    "company_id": (Scope.TENANT, _company),
+    "user_id": (Scope.TENANT, _technician),
+    "key_id": (Scope.TENANT, _api_key),
+    "incident_id": (Scope.TENANT, _incident),
+    "session_id": (Scope.OWN, _own_session),
+}
+
+
+def path_parameters(route: APIRoute) -> list[str]:
+    """Its path parameters, including those only a dependency (such as `ScopedCompany`) declares."""
+    names, pending = [], [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names.extend(p.name for p in dependant.path_params)
+        pending.extend(dependant.dependencies)
+    return list(dict.fromkeys(names))
+
+
+def expected_outcome(permissions: set[str], caller: Caller, scopes: set[Scope]) -> str:
+    if caller.role is None:
+        return "401"
+    if not all(Permission(p) in ROLE_PERMISSIONS[caller.role] for p in permissions):
+        return "403"
+    if caller.other_company and Scope.TENANT in scopes:
+        return "404"
+    return "allowed"
+
+
+def observed_outcome(response: httpx.Response) -> str:
+    if response.status_code in (401, 403, 404):
+        return str(response.status_code)
+    if response.status_code >= 500:
+        return f"error {response.status_code}"
+    return "allowed"
+
+
+async def call_as(
+    stack: Stack, other: TenantCreds, method: str, path: str, route: APIRoute, caller: Caller
+) -> tuple[str, httpx.Response]:
+    """Makes everything afresh (company A, its objects, the caller), since a call may delete them."""
+    company = await stack.company("A")
+    signed_in = None
+    if caller.role is not None:
+        company_ids = (
+            [] if caller.role == Role.msp_admin else [other.id if caller.other_company else company.id]
+        )
+        signed_in = await sign_up(stack, caller.role, company_ids)
+    call = Call(stack, company, signed_in)
+    url = path
+    for name in path_parameters(route):
+        assert name in PATH_FIXTURES, f"{method} {path}: add a fixture for {{{name}}} to PATH_FIXTURES"
+        url = url.replace(f"{{{name}}}", await PATH_FIXTURES[name][1](call))
+    headers = {"Authorization": f"Bearer {signed_in.token}"} if signed_in else {}
+    # A connection of its own: none idles in a pool while the fixtures of the parallel calls are made, so
+    # none is closed by the server's keep-alive timeout just as it is reused.
+    async with httpx.AsyncClient(timeout=60) as http:
+        response = await http.request(
+            method, f"{stack.url}{url}", headers=headers, json={} if method in WITH_BODY else None
+        )
+    return url, response
+
+
+async def test_every_route_answers_each_caller_as_the_matrix_says(stack: Stack) -> None:
+    other = await stack.company("Other")
+    app = create_app(stack.settings, stack.services)
+    cases = [
+        (method, path, route, caller)
+        for method, path, route in schema_routes(app)
+        if PUBLIC not in declared_permissions(route)
+        for caller in CALLERS
+    ]
+    assert len(cases) >= 6 * 15, f"only {len(cases)} calls: are the routers included?"
+    parallel = asyncio.Semaphore(8)
+
+    async def check(method: str, path: str, route: APIRoute, caller: Caller) -> str | None:
+        async with parallel:
+            url, response = await call_as(stack, other, method, path, route, caller)
+        scopes = {PATH_FIXTURES[name][0] for name in path_parameters(route)}
+        want = expected_outcome(declared_permissions(route), caller, scopes)
+        if want == observed_outcome(response):
+            return None
+        return (
+            f"{method} {url} as {caller.label}: want {want}, got {response.status_code} {response.text[:300]}"
+        )
+
+    mismatches = [m for m in await asyncio.gather(*(check(*case) for case in cases)) if m]
+    assert mismatches == [], "\n".join(mismatches)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, delete, select, tuple_, update
@@ -15,6 +16,21 @@ from activities.micro_batch import MicroBatcher
 
 ALERTS = table_of(Alert)
 DELIVERIES = table_of(WebhookDelivery)
+
+
+# Built once and run with parameter lists, so SQLAlchemy compiles each statement once per process.
+@lru_cache(maxsize=4)
+def _claim_deliveries(dialect: str) -> Any:
+    return (
+        insert_for(dialect, DELIVERIES)
+        .on_conflict_do_nothing()
+        .returning(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id)
+    )
+
+
+@lru_cache(maxsize=4)
+def _insert_alerts(dialect: str) -> Any:
+    return insert_for(dialect, ALERTS)
 
 
 @dataclass(frozen=True)
@@ -47,16 +63,11 @@ class AlertIntake:
                 {"company_id": c, "delivery_id": d, "alert_id": r["id"], "received_at": r["received_at"]}
                 for (c, d), r in first_of.items()
             ]
-            inserted = await session.execute(
-                insert_for(dialect, DELIVERIES)
-                .values(deliveries)
-                .on_conflict_do_nothing()
-                .returning(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id)
-            )
+            inserted = await session.execute(_claim_deliveries(dialect), deliveries)
             fresh = {(c, d) for c, d in inserted}
             new_rows = [first_of[k] for k in fresh]
             if new_rows:
-                await session.execute(insert_for(dialect, ALERTS).values(new_rows))
+                await session.execute(_insert_alerts(dialect), new_rows)
             seen_before = [k for k in first_of if k not in fresh]
             earlier: dict[tuple[str, str], tuple[str, str | None]] = {}
             if seen_before:

@@ -19,7 +19,7 @@ from api import tokens
 from api.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:  # async: a sync dependency costs a thread hop
     services: Services = request.app.state.services
     return services
 

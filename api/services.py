@@ -13,7 +13,7 @@ from activities.alert_intake import AlertIntake
 from activities.alert_routing import AlertRouter
 from activities.company_directory import CompanyDirectory
 from activities.company_secrets import AwsSecretsManagerStore, CompanySecrets, LocalSecretStore
-from activities.db.engine import create_engine, session_factory
+from activities.db.engine import create_engine, hot_path_engine, session_factory
 from activities.secrets import SecretBox
 from api.rate_limit import TokenBuckets
 from worker.settings import Settings
@@ -24,6 +24,8 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # Alert intake and incident projections; one connection of its own on SQLite (see hot_path_engine).
+    hot_sessions: async_sessionmaker[AsyncSession]
     temporal: Client
     box: SecretBox
     secrets: CompanySecrets
@@ -37,6 +39,9 @@ class Services:
     async def close(self) -> None:
         await self.router.close()
         await self.engine.dispose()
+        hot_engine = self.hot_sessions.kw.get("bind")
+        if hot_engine is not None and hot_engine is not self.engine:
+            await hot_engine.dispose()
 
 
 def build_company_secrets(settings: Settings, box: SecretBox | None = None) -> CompanySecrets:
@@ -57,14 +62,16 @@ def build_services(
 ) -> Services:
     engine = engine or create_engine(settings.database_url)
     sessions = session_factory(engine)
+    hot_sessions = session_factory(hot_path_engine(settings.database_url, engine))
     box = SecretBox(settings.secret_key)
     secrets = build_company_secrets(settings, box)
-    intake = AlertIntake(sessions)
+    intake = AlertIntake(hot_sessions)
     router = AlertRouter(temporal, settings.task_queue, head_lookup(sessions), eager_start=eager_start)
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
+        hot_sessions=hot_sessions,
         temporal=temporal,
         box=box,
         secrets=secrets,

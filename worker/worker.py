@@ -31,7 +31,7 @@ WORKFLOWS = [IncidentWorkflow, AlertRedeliveryWorkflow]
 
 
 def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:
-    store = IncidentStore(services.sessions)
+    store = IncidentStore(services.hot_sessions)
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
     return Worker(
         client,

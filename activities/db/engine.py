@@ -10,12 +10,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+def create_engine(database_url: str, *, single_connection: bool = False) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if single_connection else {}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -29,6 +30,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def hot_path_engine(database_url: str, shared: AsyncEngine) -> AsyncEngine:
+    """The engine for the busiest writers (alert intake, incident projections).
+
+    SQLite has one writer at a time, and a lock conflict between pooled connections is settled by its
+    busy handler, which sleeps for up to tens of milliseconds: under load that became most of a
+    webhook's latency. On SQLite the hot writers therefore share one connection of their own and
+    queue for it without sleeping. PostgreSQL takes concurrent writers as they come.
+    """
+    if make_url(database_url).get_backend_name() == "sqlite":
+        return create_engine(database_url, single_connection=True)
+    return shared
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,33 +1,30 @@
-"""Client companies: settings, and the credentials their monitoring tools sign webhooks with."""
+"""Client companies and their settings (credentials: api/company_credentials.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
 from activities import accounts
-from activities.accounts import CompanyInUse, CompanyPolicy, issue_api_key, retire_api_keys
+from activities.accounts import CompanyInUse, CompanyPolicy
 from activities.audit import record
-from activities.db.models import Alert, Company, CompanyApiKey, Incident, UserCompany, utcnow
+from activities.db.models import Alert, Company, CompanyApiKey, Incident, UserCompany
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import (
     CanCreateCompanies,
     CanDeleteCompanies,
-    CanManageCredentials,
     CanReadCompanies,
     CanUpdateCompanies,
 )
-from api.tenancy import PathId, ScopedCompany, not_found, scoped
+from api.tenancy import ScopedCompany, scoped
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
-
-MAX_GRACE_HOURS = 168
 
 
 def _strip_not_blank(value: str) -> str:
@@ -133,48 +130,6 @@ class CompanyCreated(CompanyPublic):
     hmac_secret: str
 
 
-class HmacRotation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    grace_hours: int = Field(
-        24, ge=0, le=MAX_GRACE_HOURS, description="how long the replaced secret still verifies; 0: not at all"
-    )
-
-
-class HmacRotated(BaseModel):
-    """The new secret, shown this once."""
-
-    hmac_secret: str
-    previous_valid_until: datetime | None
-
-
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    revoke_existing: bool = Field(False, description="the company's other keys stop working")
-    grace_hours: int | None = Field(
-        None,
-        ge=0,
-        le=MAX_GRACE_HOURS,
-        description="the other keys stop working after this many hours (implies revoke_existing)",
-    )
-    expires_in_days: int | None = Field(None, ge=1, le=3650, description="the new key's own lifetime")
-
-
-class ApiKeyPublic(BaseModel):
-    id: str
-    prefix: str
-    created_at: datetime
-    expires_at: datetime | None
-    active: bool
-
-
-class ApiKeyIssued(ApiKeyPublic):
-    """The only time the key is shown: store it now."""
-
-    api_key: str
-
-
 SETTINGS_FIELDS = ("name", "policy", "critical_assets", "assets", "monitoring_integrations")
 
 
@@ -197,26 +152,16 @@ def to_public(company: Company) -> CompanyPublic:
     )
 
 
-def _key_public(key: CompanyApiKey, now: datetime) -> ApiKeyPublic:
-    return ApiKeyPublic(
-        id=key.id,
-        prefix=key.prefix,
-        created_at=key.created_at,
-        expires_at=key.expires_at,
-        active=key.expires_at is None or key.expires_at > now,
-    )
-
-
 def _settings_of(company: Company) -> dict[str, Any]:
     return {f: getattr(company, f) for f in SETTINGS_FIELDS}
 
 
-def _forget_cached_credentials(services: ServicesDep) -> None:
+def forget_cached_credentials(services: ServicesDep) -> None:
     # The webhook's directory caches companies for seconds; changes take effect on the next request.
     services.directory.forget()
 
 
-async def _audit(
+async def audit_change(
     session: SessionDep,
     principal: Principal,
     action: str,
@@ -263,7 +208,7 @@ async def create_company(
     )
     company = await session.get(Company, issued.id)
     assert company is not None
-    await _audit(
+    await audit_change(
         session,
         principal,
         "company.create",
@@ -271,7 +216,7 @@ async def create_company(
         after={**_settings_of(company), "secret_backend": company.secret_backend},
     )
     await session.commit()
-    _forget_cached_credentials(services)
+    forget_cached_credentials(services)
     return CompanyCreated(
         **to_public(company).model_dump(),
         api_key_id=issued.api_key_id,
@@ -300,9 +245,9 @@ async def update_company(
         setattr(company, field, changes[field])
     if before:
         after = {f: changes[f] for f in before}
-        await _audit(session, principal, "company.update", company.id, before=before, after=after)
+        await audit_change(session, principal, "company.update", company.id, before=before, after=after)
     await session.commit()
-    _forget_cached_credentials(services)
+    forget_cached_credentials(services)
     return to_public(company)
 
 
@@ -334,9 +279,9 @@ async def delete_company(
     await session.delete(company)
     await session.flush()
     await services.secrets.discard(company)
-    await _audit(session, principal, "company.delete", company.id, before=before)
+    await audit_change(session, principal, "company.delete", company.id, before=before)
     await session.commit()
-    _forget_cached_credentials(services)
+    forget_cached_credentials(services)
     return Response(status_code=204)
 
 
@@ -345,107 +290,5 @@ async def _count(session: SessionDep, company_column: Any, company_id: str) -> i
     return int((await session.execute(query)).scalar_one())
 
 
-@router.post("/{company_id}/hmac-secret/rotate", response_model=HmacRotated)
-async def rotate_hmac_secret(
-    principal: CanManageCredentials,
-    company: ScopedCompany,
-    session: SessionDep,
-    services: ServicesDep,
-    body: Annotated[HmacRotation | None, Body()] = None,
-) -> HmacRotated:
-    """A new HMAC secret, shown once. The replaced one keeps verifying for `grace_hours`, so senders
-    can switch without failed deliveries; the one before that stops at once."""
-    grace_hours = (body or HmacRotation()).grace_hours
-    secret = await services.secrets.rotate(company, timedelta(hours=grace_hours))
-    await _audit(
-        session,
-        principal,
-        "company.hmac_secret.rotate",
-        company.id,
-        after={"grace_hours": grace_hours, "previous_valid_until": _iso(company.hmac_previous_expires_at)},
-    )
-    await session.commit()
-    _forget_cached_credentials(services)
-    return HmacRotated(hmac_secret=secret, previous_valid_until=company.hmac_previous_expires_at)
-
-
-@router.get("/{company_id}/api-keys", response_model=list[ApiKeyPublic])
-async def list_api_keys(
-    principal: CanManageCredentials, company: ScopedCompany, session: SessionDep
-) -> list[ApiKeyPublic]:
-    rows = await session.execute(
-        select(CompanyApiKey)
-        .where(CompanyApiKey.company_id == company.id)
-        .order_by(col(CompanyApiKey.created_at).desc(), col(CompanyApiKey.id))
-    )
-    now = utcnow()
-    return [_key_public(key, now) for key in rows.scalars()]
-
-
-@router.post("/{company_id}/api-keys", response_model=ApiKeyIssued, status_code=201)
-async def issue_company_api_key(
-    principal: CanManageCredentials,
-    company: ScopedCompany,
-    session: SessionDep,
-    services: ServicesDep,
-    body: Annotated[ApiKeyCreate | None, Body()] = None,
-) -> ApiKeyIssued:
-    """A new API key, shown once. The company's other keys keep working unless `revoke_existing` or
-    `grace_hours` says when they stop."""
-    body = body or ApiKeyCreate()
-    now = utcnow()
-    expires_at = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    key, api_key = issue_api_key(session, company.id, expires_at=expires_at)
-    await session.flush()
-    retired: list[CompanyApiKey] = []
-    if body.revoke_existing or body.grace_hours is not None:
-        retire_at = now + timedelta(hours=body.grace_hours or 0)
-        retired = await retire_api_keys(session, company.id, retire_at, keep=key.id)
-    await _audit(
-        session,
-        principal,
-        "company.api_key.issue",
-        company.id,
-        object_type="api_key",
-        object_id=key.id,
-        after={
-            "prefix": key.prefix,
-            "expires_at": _iso(key.expires_at),
-            "retired": [{"id": k.id, "prefix": k.prefix, "expires_at": _iso(k.expires_at)} for k in retired],
-        },
-    )
-    await session.commit()
-    _forget_cached_credentials(services)
-    return ApiKeyIssued(**_key_public(key, now).model_dump(), api_key=api_key)
-
-
-@router.delete("/{company_id}/api-keys/{key_id}", status_code=204)
-async def revoke_api_key(
-    principal: CanManageCredentials,
-    company: ScopedCompany,
-    key_id: PathId,
-    session: SessionDep,
-    services: ServicesDep,
-) -> Response:
-    """The key stops working at once and leaves the list (the audit trail keeps its prefix)."""
-    key = await session.get(CompanyApiKey, key_id)
-    if key is None or key.company_id != company.id:
-        raise not_found("API key", key_id)
-    before = {"prefix": key.prefix, "created_at": _iso(key.created_at), "expires_at": _iso(key.expires_at)}
-    await session.delete(key)
-    await _audit(
-        session,
-        principal,
-        "company.api_key.revoke",
-        company.id,
-        object_type="api_key",
-        object_id=key_id,
-        before=before,
-    )
-    await session.commit()
-    _forget_cached_credentials(services)
-    return Response(status_code=204)
-
-
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None

@@ -34,6 +34,7 @@ from activities.db.migrate import upgrade_to_head
 from api.app import create_app
 from api.services import Services, build_services
 from worker import temporal_server
+from worker.cli import run_service
 from worker.settings import Settings
 from worker.temporal_client import connect
 from worker.worker import build_worker, ensure_redelivery_schedule
@@ -328,7 +329,8 @@ def main() -> None:
     parser.add_argument("--tenant-rate-limit", type=float, required=True)
     parser.add_argument("--timings", action="store_true", help="time the stack's seams (costs CPU)")
     args = parser.parse_args()
-    asyncio.run(_serve_until_stopped(args.data_dir, args.tenant_rate_limit, args.timings))
+    # The event loop `alert-whisperer dev` runs on.
+    run_service(_serve_until_stopped(args.data_dir, args.tenant_rate_limit, args.timings))
 
 
 if __name__ == "__main__":

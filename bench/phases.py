@@ -1,0 +1,208 @@
+"""The benchmark's phases: throughput, latency at a fixed rate, a storm on one key, and the baseline."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from baseline import run_baseline
+from counting import IncidentCounter
+from cpu import CpuMeter
+from embedded_stack import RunningStack
+from progress_lines import LineProgress
+from rich.progress import Progress
+from traffic import (
+    SIGNATURES,
+    SendStats,
+    Tenant,
+    alert_body,
+    closed_loop,
+    key_stream,
+    open_loop,
+    percentile,
+    repeat_distances,
+)
+
+NEW_KEY_FRACTION = 0.3
+STORM_MAX_CONCURRENCY = 200
+
+
+@dataclass
+class Bench:
+    """What every phase needs: where to send, how to count, and how to show progress."""
+
+    args: argparse.Namespace
+    running: RunningStack
+    tenant: Tenant
+    counter: IncidentCounter | None
+    progress: Progress | LineProgress
+    cpu: CpuMeter
+    run_id: str
+
+
+def send_figures(stats: SendStats) -> dict[str, Any]:
+    return {
+        "sent": stats.sent,
+        "accepted": stats.accepted,
+        "accept_rate": stats.accepted / stats.sent if stats.sent else 0.0,
+        "queued_202": stats.queued,
+        "status_codes": {str(code): n for code, n in sorted(stats.statuses.items())},
+        "transport_errors": stats.transport_errors,
+        "failed_requests": stats.failed,
+        "error_samples": stats.error_samples,
+        "send_seconds": round(stats.seconds, 3),
+        "accept_throughput_per_s": stats.accepted / stats.seconds if stats.seconds else 0.0,
+        **latency_figures(stats.latencies_ms),
+    }
+
+
+def latency_figures(latencies_ms: list[float]) -> dict[str, float | None]:
+    return {f"latency_p{p}_ms": percentile(latencies_ms, p) for p in (50, 95, 99)}
+
+
+async def wait_counted(
+    bench: Bench, prefix: str, accepted: int, label: str
+) -> tuple[dict[str, Any], float | None]:
+    """Counting figures for one phase, and when all were counted (None: never, or no database to read)."""
+    if bench.counter is None:
+        return {"counted": None}, None
+    task = bench.progress.add_task(f"{label}: counted in incidents", total=accepted)
+    result = await bench.counter.wait_counted(
+        prefix, accepted, bench.args.count_timeout, lambda n: bench.progress.update(task, completed=n)
+    )
+    bench.progress.remove_task(task)
+    return {
+        "counted": result.counted_at is not None,
+        "alerts_attached": result.counts.attached,
+        "alert_count_sum": result.counts.alert_sum,
+        "incidents": result.counts.incidents,
+    }, result.counted_at
+
+
+def stream_bodies(prefix: str, count: int, seed: int) -> tuple[list[int], list[bytes]]:
+    keys = key_stream(count, NEW_KEY_FRACTION, random.Random(seed))
+    return keys, [alert_body(prefix, key) for key in keys]
+
+
+@contextlib.asynccontextmanager
+async def measured(bench: Bench) -> AsyncIterator[dict[str, Any]]:
+    """CPU per process and the server-side breakdown over one phase, filled in when it ends."""
+    figures: dict[str, Any] = {}
+    await bench.running.breakdown()  # drops whatever the stack did before this phase
+    bench.cpu.start()
+    yield figures
+    figures["cpu_cores_used"] = bench.cpu.stop()
+    if bench.args.timings:
+        figures["server_breakdown"] = await bench.running.breakdown()
+
+
+async def throughput_phase(bench: Bench) -> dict[str, Any]:
+    prefix = f"bench-{bench.run_id}-tp"
+    keys, bodies = stream_bodies(prefix, bench.args.alerts, bench.args.seed)
+    task = bench.progress.add_task("throughput: sending", total=len(bodies))
+    async with measured(bench) as usage:
+        stats = await closed_loop(
+            bench.tenant, bodies, bench.args.concurrency, lambda: bench.progress.advance(task)
+        )
+        counted, counted_at = await wait_counted(bench, prefix, stats.accepted, "throughput")
+    distances = repeat_distances(keys)
+    figures = {
+        "alerts": len(bodies),
+        "keys": len(set(keys)),
+        "repeat_distance_p50_p90": [percentile(distances, 50), percentile(distances, 90)],
+        "concurrency": bench.args.concurrency,
+        **send_figures(stats),
+        **counted,
+        **usage,
+    }
+    if counted_at is not None:
+        figures["end_to_end_seconds"] = counted_at - stats.started
+        figures["end_to_end_per_s"] = len(bodies) / figures["end_to_end_seconds"]
+    if counted.get("incidents") is not None and stats.accepted:
+        figures["noise_reduction"] = 1 - counted["incidents"] / stats.accepted
+    return figures
+
+
+async def latency_phase(bench: Bench, rate: float) -> dict[str, Any]:
+    prefix = f"bench-{bench.run_id}-lat"
+    count = max(1, round(rate * bench.args.latency_seconds))
+    _, bodies = stream_bodies(prefix, count, bench.args.seed + 1)
+    task = bench.progress.add_task(f"latency at {rate:.3g}/s: sending", total=len(bodies))
+    async with measured(bench) as usage:
+        stats = await open_loop(
+            bench.tenant, bodies, rate, bench.args.concurrency, lambda: bench.progress.advance(task)
+        )
+        counted, _ = await wait_counted(bench, prefix, stats.accepted, "latency")
+    return {
+        "rate_per_s": rate,
+        "seconds": bench.args.latency_seconds,
+        **send_figures(stats),
+        "sender_lag_p99_ms": percentile(stats.lags_ms, 99),
+        **counted,
+        **usage,
+    }
+
+
+async def storm_phase(bench: Bench) -> dict[str, Any]:
+    prefix = f"bench-{bench.run_id}-storm"
+    count = bench.args.storm
+    concurrency = min(STORM_MAX_CONCURRENCY, count)
+    bodies = [alert_body(prefix, 0)] * count  # same key; each send gets its own delivery id
+    task = bench.progress.add_task("storm: sending", total=count)
+    async with measured(bench) as usage:
+        stats = await closed_loop(bench.tenant, bodies, concurrency, lambda: bench.progress.advance(task))
+        counted, counted_at = await wait_counted(bench, prefix, stats.accepted, "storm")
+    figures = {"alerts": count, "concurrency": concurrency, **send_figures(stats), **counted, **usage}
+    if counted_at is not None:
+        figures["seconds_to_counted"] = counted_at - stats.started
+    if bench.counter is not None:
+        storm_asset = f"{prefix}-{0:06d}"
+        figures["incidents_for_key"] = await bench.counter.incidents_for_key(storm_asset, SIGNATURES[0])
+    return figures
+
+
+async def baseline_phase(bench: Bench) -> dict[str, Any]:
+    address = bench.running.info.temporal_address
+    assert address
+    keys = key_stream(bench.args.alerts, NEW_KEY_FRACTION, random.Random(bench.args.seed))
+    task = bench.progress.add_task("baseline: update-with-start per alert", total=len(keys))
+    async with measured(bench) as usage:
+        stats = await run_baseline(
+            address, keys, bench.args.concurrency, lambda: bench.progress.advance(task)
+        )
+    usage.pop("server_breakdown", None)  # the stack sits idle; the baseline runs in this process
+    return {
+        "alerts": len(keys),
+        "keys": len(set(keys)),
+        "concurrency": bench.args.concurrency,
+        "completed": stats.completed,
+        "retries": stats.retries,
+        "errors": dict(stats.errors),
+        "seconds": round(stats.finished - stats.started, 3),
+        "per_s": stats.rate,
+        **latency_figures(stats.latencies_ms),
+        **usage,
+    }
+
+
+# --- the run --------------------------------------------------------------------------------------------
+
+
+def default_latency_rate(throughput: dict[str, Any]) -> float:
+    measured = throughput.get("end_to_end_per_s") or throughput["accept_throughput_per_s"]
+    return max(1.0, measured / 2)
+
+
+async def run_phases(bench: Bench) -> dict[str, Any]:
+    figures: dict[str, Any] = {"throughput": await throughput_phase(bench)}
+    rate = bench.args.latency_rate or default_latency_rate(figures["throughput"])
+    figures["latency"] = await latency_phase(bench, rate)
+    if bench.args.storm > 0:
+        figures["storm"] = await storm_phase(bench)
+    if bench.running.info.temporal_address and not bench.args.no_baseline:
+        figures["baseline"] = await baseline_phase(bench)
+    return figures

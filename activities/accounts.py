@@ -90,6 +90,7 @@ async def create_company(
     critical_assets: list[str] | None = None,
     assets: list[dict[str, Any]] | None = None,
     monitoring_integrations: list[dict[str, Any]] | None = None,
+    integration_settings: dict[str, Any] | None = None,
 ) -> IssuedCompany:
     company = Company(
         name=name,
@@ -97,6 +98,7 @@ async def create_company(
         critical_assets=critical_assets or [],
         assets=assets or [],
         monitoring_integrations=monitoring_integrations or [],
+        integration_settings=integration_settings or {},
     )
     hmac_secret = await secrets.issue(company)
     session.add(company)

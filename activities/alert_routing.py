@@ -22,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.integration_settings import IntegrationSettings
 from workflows.correlation import incident_workflow_id
 from workflows.incident import INCIDENT_CLOSED_ERROR, IncidentWorkflow, search_attributes
 from workflows.types import (
@@ -54,6 +55,7 @@ class CompanyContext:
     name: str
     policy: CorrelationPolicy
     critical_assets: frozenset[str]
+    integrations: IntegrationSettings = field(default_factory=IntegrationSettings)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from activities.alert_routing import CompanyContext
 from activities.company_secrets import CompanySecrets
 from activities.db.models import Company, CompanyApiKey, utcnow
+from activities.integration_settings import IntegrationSettings
 from activities.secrets import api_key_hash
 from workflows.types import CorrelationPolicy
 
@@ -43,6 +44,7 @@ def company_context(company: Company) -> CompanyContext:
         name=company.name,
         policy=CorrelationPolicy.model_validate(company.policy or {}),
         critical_assets=frozenset(company.critical_assets or []),
+        integrations=IntegrationSettings.stored(company.integration_settings),
     )
 
 

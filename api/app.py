@@ -89,7 +89,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
 
 def _register_webhook_schema(app: FastAPI) -> None:
-    """The alert webhook reads its raw body (to check the signature), so declare its schema by hand."""
+    """Webhooks read their raw body (to check signatures), so declare their bodies' schemas by hand."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -97,9 +97,10 @@ def _register_webhook_schema(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        payload = webhooks.AlertPayload.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(payload.pop("$defs", {}))
-        components["AlertPayload"] = payload
+        for name, model in webhooks.RAW_BODY_MODELS.items():
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(body.pop("$defs", {}))
+            components[name] = body
         app.openapi_schema = schema
         return schema
 

@@ -13,7 +13,8 @@ from sqlmodel import col, select
 from activities import accounts
 from activities.accounts import CompanyInUse, CompanyPolicy
 from activities.audit import record
-from activities.db.models import Alert, Company, CompanyApiKey, Incident, UserCompany
+from activities.db.models import Alert, Company, CompanyApiKey, Incident, MaintenanceWindow, UserCompany
+from activities.integration_settings import IntegrationSettings
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import (
@@ -76,6 +77,10 @@ class CompanyBase(BaseModel):
     critical_assets: list[str] = Field(default_factory=list)
     assets: list[Asset] = Field(default_factory=list)
     monitoring_integrations: list[MonitoringIntegration] = Field(default_factory=list)
+    integration_settings: IntegrationSettings = Field(
+        default_factory=IntegrationSettings,
+        description="how the native endpoints (Alertmanager, Datadog, CloudWatch) read this company's alerts",
+    )
 
 
 class CompanyCreate(CompanyBase):
@@ -99,6 +104,7 @@ class CompanyUpdate(BaseModel):
     critical_assets: CriticalAssets | None = None
     assets: Assets | None = None
     monitoring_integrations: Integrations | None = None
+    integration_settings: IntegrationSettings | None = None
 
     @field_validator("name")
     @classmethod
@@ -130,7 +136,14 @@ class CompanyCreated(CompanyPublic):
     hmac_secret: str
 
 
-SETTINGS_FIELDS = ("name", "policy", "critical_assets", "assets", "monitoring_integrations")
+SETTINGS_FIELDS = (
+    "name",
+    "policy",
+    "critical_assets",
+    "assets",
+    "monitoring_integrations",
+    "integration_settings",
+)
 
 
 def to_public(company: Company) -> CompanyPublic:
@@ -146,6 +159,7 @@ def to_public(company: Company) -> CompanyPublic:
         monitoring_integrations=[
             MonitoringIntegration.model_validate(i) for i in company.monitoring_integrations
         ],
+        integration_settings=IntegrationSettings.stored(company.integration_settings),
         secret_backend=company.secret_backend,
         hmac_previous_valid_until=company.hmac_previous_expires_at,
         created_at=company.created_at,
@@ -205,6 +219,7 @@ async def create_company(
         critical_assets=body.critical_assets,
         assets=[a.model_dump(mode="json") for a in body.assets],
         monitoring_integrations=[i.model_dump(mode="json") for i in body.monitoring_integrations],
+        integration_settings=body.integration_settings.model_dump(mode="json"),
     )
     company = await session.get(Company, issued.id)
     assert company is not None
@@ -276,6 +291,7 @@ async def delete_company(
     before = {**_settings_of(company), "secret_backend": company.secret_backend}
     await session.execute(delete(CompanyApiKey).where(col(CompanyApiKey.company_id) == company.id))
     await session.execute(delete(UserCompany).where(col(UserCompany.company_id) == company.id))
+    await session.execute(delete(MaintenanceWindow).where(col(MaintenanceWindow.company_id) == company.id))
     await session.delete(company)
     await session.flush()
     await services.secrets.discard(company)

@@ -26,13 +26,15 @@ class TokenBuckets:
         self._burst = float(burst)
         self._buckets: LRUCache[str, _Bucket] = LRUCache(maxsize=100_000)
 
-    def take(self, key: str) -> None:
+    def take(self, key: str, cost: int = 1) -> None:
+        """Takes `cost` tokens at once (one per alert); a batch larger than the burst needs a full bucket."""
+        cost = max(1, min(cost, int(self._burst)))
         now = time.monotonic()
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = _Bucket(tokens=self._burst, updated=now)
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
         bucket.updated = now
-        if bucket.tokens < 1:
-            raise RateLimited((1 - bucket.tokens) / self._rate)
-        bucket.tokens -= 1
+        if bucket.tokens < cost:
+            raise RateLimited((cost - bucket.tokens) / self._rate)
+        bucket.tokens -= cost

@@ -45,6 +45,8 @@ class Company(SQLModel, table=True):
     critical_assets: list[str] = _json(list)
     assets: list[dict[str, Any]] = _json(list)
     monitoring_integrations: list[dict[str, Any]] = _json(list)
+    # Native integrations' settings (activities/integration_settings.py).
+    integration_settings: dict[str, Any] = _json(dict)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
 
 
@@ -82,6 +84,7 @@ class Alert(SQLModel, table=True):
     __table_args__ = (
         Index("ix_alert_unrouted", "incident_id", "disposition", "received_at"),
         Index("ix_alert_company_received", "company_id", "received_at"),
+        Index("ix_alert_series", "company_id", "fingerprint", "received_at"),
     )
     id: str = Field(primary_key=True, max_length=40)
     company_id: str = Field(max_length=40)
@@ -95,7 +98,8 @@ class Alert(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=100)
     labels: dict[str, Any] = _json(dict)
     status: str = Field(max_length=10)
-    fingerprint: str = Field(max_length=64)
+    # The alert series: the tool's own fingerprint where it has one, else a hash of asset and signature.
+    fingerprint: str = Field(max_length=255)
     aggregation_key: str = Field(max_length=600)
     occurred_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -104,6 +108,8 @@ class Alert(SQLModel, table=True):
     attach_token: str | None = Field(default=None, max_length=40)
     # Why an accepted alert is in no incident on purpose, e.g. a recovery with no open incident.
     disposition: str | None = Field(default=None, max_length=40)
+    # Set when the alert arrived inside a maintenance window: stored, suppressed, in no incident.
+    maintenance_window_id: str | None = Field(default=None, max_length=40)
 
 
 class WebhookDelivery(SQLModel, table=True):
@@ -138,6 +144,37 @@ class Incident(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_alert_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # "auto_resolved" (every series recovered) or "confirmed" (a technician confirmed the recovery).
+    resolution: str | None = Field(default=None, max_length=40)
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    resolved_by: str | None = Field(default=None, max_length=40)
+    # Every series recovered, and company policy asks a technician to confirm before it resolves.
+    awaiting_confirmation: bool = False
+    flapping_series: list[str] = _json(list)
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """A quiet period of one company: matching alerts are stored, suppressed and open no incident."""
+
+    __tablename__ = "maintenance_window"
+    id: str = Field(default_factory=lambda: new_id("mw"), primary_key=True, max_length=40)
+    company_id: str = Field(foreign_key="company.id", index=True, max_length=40)
+    name: str = Field(max_length=200)
+    # "once" (starts_at..ends_at), "weekly" (weekly intervals) or "cron" (cron start + duration_minutes).
+    kind: str = Field(max_length=10)
+    timezone: str = Field(default="UTC", max_length=64)
+    starts_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    ends_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    weekly: list[dict[str, Any]] = _json(list)
+    cron: str | None = Field(default=None, max_length=120)
+    duration_minutes: int | None = None
+    match_assets: list[str] = _json(list)
+    match_signatures: list[str] = _json(list)
+    match_labels: dict[str, Any] = _json(dict)
+    enabled: bool = True
+    created_by: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class CorrelationHead(SQLModel, table=True):

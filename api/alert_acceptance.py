@@ -97,6 +97,16 @@ class AlertAccepted(BaseModel):
     disposition: str | None = None
 
 
+class AlertsAccepted(BaseModel):
+    """The answer of the native endpoints, which may carry several alerts (or none) per request."""
+
+    alerts: list[AlertAccepted]
+    ignored: str | None = Field(
+        default=None,
+        description="why the request carried no alert to accept (e.g. a state we do not page on)",
+    )
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One alert to accept, and the id that makes its redelivery a no-op for 24 h."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
@@ -23,6 +23,8 @@ from workflows.types import (
     ProjectIncident,
     RecordAlerts,
     RecordAlertsResult,
+    SeriesRecoveries,
+    SeriesRecoveriesQuery,
 )
 
 INCIDENTS = table_of(Incident)
@@ -69,6 +71,11 @@ def incident_row(state: IncidentState) -> dict[str, Any]:
         "created_at": state.created_at,
         "updated_at": state.updated_at,
         "last_alert_at": state.last_alert_at,
+        "resolution": state.resolution,
+        "resolved_at": state.resolved_at,
+        "resolved_by": state.resolved_by,
+        "awaiting_confirmation": state.awaiting_confirmation,
+        "flapping_series": state.flapping_series,
     }
 
 
@@ -97,6 +104,23 @@ class IncidentStore:
         async with self._sessions() as session, session.begin():
             await self._write_projections(session, [req.state])
             await _write_audit(session, req.state, req.audit, req.audit_token)
+
+    @activity.defn(name="count_series_recoveries")
+    async def count_series_recoveries(self, req: SeriesRecoveriesQuery) -> SeriesRecoveries:
+        """Recoveries of these series in the window, in any incident or none, for flap detection."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ALERTS.c.fingerprint, func.count())
+                .where(
+                    ALERTS.c.company_id == req.company_id,
+                    ALERTS.c.fingerprint.in_(req.fingerprints),
+                    ALERTS.c.status == "resolved",
+                    ALERTS.c.received_at > req.since,
+                    ALERTS.c.received_at <= req.until,
+                )
+                .group_by(ALERTS.c.fingerprint)
+            )
+            return SeriesRecoveries(counts={fingerprint: int(n) for fingerprint, n in rows})
 
     async def _record_batch(self, requests: list[RecordAlerts]) -> list[RecordAlertsResult]:
         results = []

@@ -6,15 +6,21 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import col, select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
+from activities.audit import record
 from activities.db.models import Alert, Incident
-from api.deps import ServicesDep, SessionDep
-from api.permissions import CanReadIncidents
+from api.deps import Principal, ServicesDep, SessionDep
+from api.fields import NoNul
+from api.permissions import CanActOnIncidents, CanReadIncidents
 from api.tenancy import scoped
-from workflows.types import IncidentStatus, Severity
+from workflows.incident import IncidentWorkflow
+from workflows.types import IncidentStatus, ResolveIncident, Severity
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -40,6 +46,11 @@ class IncidentPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_alert_at: datetime | None
+    resolution: str | None = Field(description="auto_resolved, confirmed or resolved_manually")
+    resolved_at: datetime | None
+    resolved_by: str | None
+    awaiting_confirmation: bool = Field(description="every series recovered; a technician must confirm")
+    flapping_series: list[str]
 
 
 class IncidentPage(BaseModel):
@@ -60,6 +71,7 @@ class AlertPublic(BaseModel):
     tool_source: str
     category: str | None
     fingerprint: str
+    aggregation_key: str
     received_at: datetime
     occurred_at: datetime | None
 
@@ -99,6 +111,17 @@ async def list_incidents(
     return IncidentPage(items=[to_public(i) for i in rows.scalars()], total=total, limit=limit, offset=offset)
 
 
+async def scoped_incident(session: SessionDep, principal: Principal, incident_id: str) -> Incident:
+    incident = (
+        await session.execute(
+            scoped(select(Incident), Incident.company_id, principal).where(Incident.id == incident_id)
+        )
+    ).scalar_one_or_none()
+    if incident is None:
+        raise HTTPException(404, f"no incident {incident_id}")
+    return incident
+
+
 @router.get("/{incident_id}", response_model=IncidentDetail)
 async def get_incident(
     incident_id: str,
@@ -107,13 +130,7 @@ async def get_incident(
     services: ServicesDep,
     alert_limit: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> IncidentDetail:
-    incident = (
-        await session.execute(
-            scoped(select(Incident), Incident.company_id, principal).where(Incident.id == incident_id)
-        )
-    ).scalar_one_or_none()
-    if incident is None:
-        raise HTTPException(404, f"no incident {incident_id}")
+    incident = await scoped_incident(session, principal, incident_id)
     alerts = await session.execute(
         select(Alert)
         .where(Alert.incident_id == incident.id, Alert.company_id == incident.company_id)
@@ -128,3 +145,52 @@ async def get_incident(
         alerts=[AlertPublic(**a.model_dump()) for a in alerts.scalars()],
         temporal_ui_url=ui,
     )
+
+
+class ResolveRequest(BaseModel):
+    note: Annotated[str, Field(max_length=2000), NoNul] = ""
+
+
+@router.post(
+    "/{incident_id}/resolve",
+    response_model=IncidentPublic,
+    responses={409: {"description": "the incident is already resolved"}},
+)
+async def resolve_incident(
+    incident_id: str,
+    principal: CanActOnIncidents,
+    session: SessionDep,
+    services: ServicesDep,
+    body: ResolveRequest | None = None,
+) -> IncidentPublic:
+    """Resolves the incident, or confirms a recovery it is waiting on (company policy `on_recovery`)."""
+    incident = await scoped_incident(session, principal, incident_id)
+    note = body.note if body else ""
+    handle = services.temporal.get_workflow_handle(incident.id)
+    try:
+        state = await handle.execute_update(
+            IncidentWorkflow.resolve,
+            ResolveIncident(user_id=principal.user.id, note=note),
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(err)
+        raise HTTPException(409, f"cannot resolve incident {incident.id}: {reason}") from None
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise HTTPException(
+            409, f"incident {incident.id} has ended (it is {incident.status}); nothing left to resolve"
+        ) from None
+    await record(
+        session,
+        actor=principal.user.id,
+        action="incident.resolve",
+        company_id=incident.company_id,
+        object_type="incident",
+        object_id=incident.id,
+        after={"resolution": state.resolution, "note": note},
+    )
+    await session.commit()
+    await session.refresh(incident)
+    return to_public(incident)

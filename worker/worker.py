@@ -40,6 +40,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
         activities=[
             store.record_alerts,
             store.project_incident,
+            store.count_series_recoveries,
             redelivery.redeliver_unrouted_alerts,
             redelivery.forward_alerts,
         ],

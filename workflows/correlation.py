@@ -124,6 +124,18 @@ def audit_events(before: IncidentState, after: IncidentState) -> list[AuditEvent
     events = []
     if before.created_at is None and after.created_at is not None:
         events.append(AuditEvent(action="incident.opened", after=_audit_view(after)))
+    elif after.resolution and not before.resolution:
+        events.append(
+            AuditEvent(
+                action="incident.resolved",
+                before={"status": before.status.value},
+                after={
+                    "status": after.status.value,
+                    "resolution": after.resolution,
+                    "resolved_by": after.resolved_by,
+                },
+            )
+        )
     elif before.status != after.status:
         events.append(
             AuditEvent(
@@ -135,6 +147,13 @@ def audit_events(before: IncidentState, after: IncidentState) -> list[AuditEvent
     newly_recovered = sorted(set(after.recovered_series) - set(before.recovered_series))
     if newly_recovered:
         events.append(AuditEvent(action="incident.series_recovered", after={"series": newly_recovered}))
+    newly_flapping = sorted(set(after.flapping_series) - set(before.flapping_series))
+    if newly_flapping:
+        events.append(AuditEvent(action="incident.series_flapping", after={"series": newly_flapping}))
+    if after.awaiting_confirmation and not before.awaiting_confirmation:
+        events.append(
+            AuditEvent(action="incident.awaiting_confirmation", after={"series": after.recovered_series})
+        )
     return events
 
 

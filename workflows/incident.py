@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import (
@@ -16,7 +17,16 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.correlation import absorb, accepts_alerts, audit_events, new_incident_state
+    from workflows.recovery import (
+        end_flapping,
+        mark_flapping,
+        quiet_deadline,
+        recovering_series,
+        resolved_by_technician,
+        settle,
+    )
     from workflows.types import (
+        OPEN_STATUSES,
         AddAlerts,
         AddAlertsResult,
         AlertRef,
@@ -27,6 +37,9 @@ with workflow.unsafe.imports_passed_through():
         ProjectIncident,
         RecordAlerts,
         RecordAlertsResult,
+        ResolveIncident,
+        SeriesRecoveries,
+        SeriesRecoveriesQuery,
     )
 
 COMPANY_ID = SearchAttributeKey.for_keyword("CompanyId")
@@ -47,6 +60,8 @@ SEARCH_ATTRIBUTE_KEYS = (
 )
 
 INCIDENT_CLOSED_ERROR = "IncidentClosed"
+# Runs recorded before incidents resolved themselves keep their old behaviour when replayed.
+RECOVERY_RESOLVES_PATCH = "recovery-resolves-incidents"
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
 MESSAGES_PER_RUN = 1000
 
@@ -87,6 +102,13 @@ def describe(state: IncidentState) -> str:
     ]
     if recovered:
         lines.append(f"Recovered series: {len(recovered)} of {len(state.series)}")
+    if state.flapping_series:
+        lines.append(f"Flapping series: {len(state.flapping_series)}; it stays open until they stay quiet")
+    if state.awaiting_confirmation:
+        lines.append("Every series recovered: waiting for a technician to confirm")
+    if state.resolution:
+        by = f" by {state.resolved_by}" if state.resolved_by else ""
+        lines.append(f"Resolved ({state.resolution}){by} at {state.resolved_at}")
     return "\n\n".join(lines)
 
 
@@ -103,25 +125,60 @@ class IncidentWorkflow:
             self.pending = list(inp.start.alerts)
         self.to_forward: list[AlertRef] = []
         self.messages_this_run = 0
+        self.resolves_itself = False
+        # Handlers that write the incident (resolve) and the main loop take turns.
+        self.writing = asyncio.Lock()
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
+        self.resolves_itself = workflow.patched(RECOVERY_RESOLVES_PATCH)
         while True:
-            await workflow.wait_condition(
-                lambda: bool(self.pending or self.to_forward) or self._continue_as_new_due()
-            )
+            if not await self._wait_for_work():
+                async with self.writing:
+                    await self._write(end_flapping(self.state, workflow.now()))
             if self.to_forward:
                 await self._forward()
             if self.pending:
-                await self._record_pending()
+                async with self.writing:
+                    await self._record_pending()
                 if self.state.status == IncidentStatus.void:
                     return self.state
+            if self.resolves_itself and self.state.status not in OPEN_STATUSES:
+                return await self._finish()
             if self._continue_as_new_due():
                 # Alerts accepted meanwhile travel along, so a steady storm cannot postpone this.
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self.to_forward:
                     await self._forward()
                 workflow.continue_as_new(IncidentInput(carried=self.state, carried_pending=self.pending))
+
+    async def _wait_for_work(self) -> bool:
+        """False when, instead, the flapping series stayed quiet for a whole flap window."""
+        deadline = quiet_deadline(self.state) if self.resolves_itself else None
+        timeout = None if deadline is None else deadline - workflow.now()
+        if timeout is not None and timeout <= timedelta(0):
+            return False
+        try:
+            await workflow.wait_condition(
+                lambda: (
+                    bool(self.pending or self.to_forward)
+                    or self._continue_as_new_due()
+                    or (self.resolves_itself and self.state.status not in OPEN_STATUSES)
+                ),
+                timeout=timeout,
+            )
+        except TimeoutError:
+            return False
+        return True
+
+    async def _finish(self) -> IncidentState:
+        """Resolved: hand alerts that came too late to the incident that takes them, then end."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self.to_forward.extend(self.pending)
+        self.pending = []
+        while self.to_forward:
+            await self._forward()
+        return self.state
 
     @workflow.update
     def add_alerts(self, req: AddAlerts) -> AddAlertsResult:
@@ -158,6 +215,25 @@ class IncidentWorkflow:
                 view = view.model_copy(update={"last_alert_at": latest})
         return accepts_alerts(view, alerts)
 
+    @workflow.update
+    async def resolve(self, req: ResolveIncident) -> IncidentState:
+        async with self.writing:
+            self._check_open()  # the main loop may have resolved it while this waited
+            await self._write(resolved_by_technician(self.state, req.user_id, workflow.now()))
+        return self.state
+
+    @resolve.validator
+    def _validate_resolve(self, req: ResolveIncident) -> None:
+        if not self.resolves_itself:
+            raise ApplicationError("this incident's workflow predates resolving", non_retryable=True)
+        self._check_open()
+
+    def _check_open(self) -> None:
+        if self.state.status not in OPEN_STATUSES:
+            raise ApplicationError(
+                f"incident is {self.state.status.value}", type=INCIDENT_CLOSED_ERROR, non_retryable=True
+            )
+
     @workflow.query
     def current_state(self) -> IncidentState:
         return self.state
@@ -180,8 +256,12 @@ class IncidentWorkflow:
         self.pending = []
         if not batch:
             return
+        if self.resolves_itself and self.state.status not in OPEN_STATUSES:
+            self.to_forward.extend(batch)  # resolved (by a technician) after these were accepted
+            return
         now = workflow.now()
-        candidate = absorb(self.state, batch, now)
+        recoveries = await self._recent_recoveries(batch)
+        candidate = self._absorb(self.state, batch, now, recoveries)
         ids = [a.id for a in batch]
         result: RecordAlertsResult = await workflow.execute_local_activity(
             "record_alerts",
@@ -202,19 +282,58 @@ class IncidentWorkflow:
             # Some alerts already belonged to an incident (redelivered after a crash): count only ours.
             kept = [a for a in batch if a.id in attached]
             previous = self.state
-            self.state = absorb(previous, kept, now) if kept else previous.model_copy(deep=True)
-            if self.state.alert_count == 0 and self.state.recovery_count == 0:
-                self.state.status = IncidentStatus.void
-            await workflow.execute_local_activity(
-                "project_incident",
-                ProjectIncident(
-                    state=self.state,
-                    audit=audit_events(previous, self.state),
-                    audit_token=workflow.uuid4().hex,
-                ),
-                start_to_close_timeout=DB_WRITE_TIMEOUT,
-                retry_policy=DB_WRITE_RETRY,
-            )
+            state = self._absorb(previous, kept, now, recoveries) if kept else previous.model_copy(deep=True)
+            if state.alert_count == 0 and state.recovery_count == 0:
+                state.status = IncidentStatus.void
+            await self._write(state)
+            return
+        self._publish()
+
+    def _absorb(
+        self, state: IncidentState, alerts: list[AlertRef], now: datetime, recoveries: dict[str, int]
+    ) -> IncidentState:
+        after = absorb(state, alerts, now)
+        if self.resolves_itself:
+            after = settle(mark_flapping(after, recoveries), now)
+        return after
+
+    async def _recent_recoveries(self, batch: list[AlertRef]) -> dict[str, int]:
+        """How often the series these alerts recover recovered lately, across incidents (flap detection)."""
+        policy = self.state.policy
+        fingerprints = recovering_series(batch)
+        if not self.resolves_itself or not fingerprints or policy.flap_threshold <= 0:
+            return {}
+        until = max(a.received_at for a in batch)
+        found: SeriesRecoveries = await workflow.execute_local_activity(
+            "count_series_recoveries",
+            SeriesRecoveriesQuery(
+                company_id=self.state.company_id,
+                fingerprints=fingerprints,
+                since=until - timedelta(minutes=policy.flap_window_minutes),
+                until=until,
+            ),
+            result_type=SeriesRecoveries,
+            start_to_close_timeout=DB_WRITE_TIMEOUT,
+            retry_policy=DB_WRITE_RETRY,
+        )
+        return found.counts
+
+    async def _write(self, state: IncidentState) -> None:
+        """Adopt `state` and write its projection and audit events."""
+        previous, self.state = self.state, state
+        await workflow.execute_local_activity(
+            "project_incident",
+            ProjectIncident(
+                state=self.state,
+                audit=audit_events(previous, self.state),
+                audit_token=workflow.uuid4().hex,
+            ),
+            start_to_close_timeout=DB_WRITE_TIMEOUT,
+            retry_policy=DB_WRITE_RETRY,
+        )
+        self._publish()
+
+    def _publish(self) -> None:
         workflow.upsert_search_attributes(search_attribute_updates(self.state))
         workflow.set_current_details(describe(self.state))
 

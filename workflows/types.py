@@ -55,12 +55,22 @@ class AggregationMode(StrEnum):
     asset = "asset"
 
 
+class RecoveryMode(StrEnum):
+    auto_resolve = "auto_resolve"  # the incident resolves itself once every series has recovered
+    confirm = "confirm"  # it waits for a technician to confirm the recovery
+
+
 class CorrelationPolicy(BaseModel):
-    """The part of a company's policy that decides how alerts group into incidents."""
+    """The part of a company's policy that incident workflows read: grouping, recovery, flapping."""
 
     window_minutes: int = Field(15, ge=1, le=60)
     aggregation_key: AggregationMode = AggregationMode.asset_signature
     min_alerts: int = Field(1, ge=1, le=5)
+    on_recovery: RecoveryMode = RecoveryMode.auto_resolve
+    flap_threshold: int = Field(
+        5, ge=0, le=100, description="a series that recovers more than this many times is flapping; 0: off"
+    )
+    flap_window_minutes: int = Field(60, ge=1, le=1440)
 
 
 class AlertRef(BaseModel):
@@ -125,6 +135,9 @@ class SeriesStatus(StrEnum):
 class SeriesState(BaseModel):
     status: SeriesStatus
     changed_at: datetime
+    # Recovered more than the policy's flap_threshold times within flap_window_minutes: the incident stays
+    # open (taking its re-fires) until the series has stayed recovered for a whole flap window.
+    flapping: bool = False
 
 
 class IncidentState(BaseModel):
@@ -153,6 +166,11 @@ class IncidentState(BaseModel):
     recent_alert_ids: list[str] = Field(default_factory=list)
     series: dict[str, SeriesState] = Field(default_factory=dict)
     assigned_to: str | None = None
+    # Every series recovered and the policy asks a technician to confirm before the incident resolves.
+    awaiting_confirmation: bool = False
+    resolution: str | None = None  # auto_resolved, confirmed (by a technician) or resolved_manually
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     first_alert_at: datetime | None = None
@@ -165,6 +183,10 @@ class IncidentState(BaseModel):
     @property
     def recovered_series(self) -> list[str]:
         return sorted(k for k, s in self.series.items() if s.status == SeriesStatus.recovered)
+
+    @property
+    def flapping_series(self) -> list[str]:
+        return sorted(k for k, s in self.series.items() if s.flapping)
 
 
 class AuditEvent(BaseModel):
@@ -185,6 +207,26 @@ class RecordAlerts(BaseModel):
     # alerts it attached the first time count as attached by it, not as someone else's.
     attach_token: str = ""
     audit: list[AuditEvent] = Field(default_factory=list)
+
+
+class SeriesRecoveriesQuery(BaseModel):
+    """How often these series recovered in (since, until], counting every stored recovery notice."""
+
+    company_id: str
+    fingerprints: list[str]
+    since: datetime
+    until: datetime
+
+
+class SeriesRecoveries(BaseModel):
+    counts: dict[str, int] = Field(default_factory=dict)
+
+
+class ResolveIncident(BaseModel):
+    """A technician resolves the incident (or confirms that its recovery holds)."""
+
+    user_id: str
+    note: str = ""
 
 
 class RecordAlertsResult(BaseModel):

@@ -79,6 +79,9 @@ class Stack:
             port=0,
             log_level="warning",
             lifespan="on",
+            # Longer than httpx's 5 s pool expiry, so the server never closes an idle connection just as
+            # the client reuses it (a ReadError on a busy machine).
+            timeout_keep_alive=30,
         )
         self._server = uvicorn.Server(config)
         self._server_task = asyncio.create_task(self._server.serve())

@@ -13,9 +13,10 @@ from workflows.types import AggregationMode, CorrelationPolicy, RecoveryMode
 
 
 async def incident(stack: Stack, token: str, incident_id: str) -> dict[str, Any]:
+    """The incident as the API shows it; empty until the workflow's first projection is written."""
     response = await stack.http.get(f"{stack.url}/api/incidents/{incident_id}", headers=bearer(token))
-    assert response.status_code == 200, response.text
-    return response.json()
+    assert response.status_code in (200, 404), response.text
+    return response.json() if response.status_code == 200 else {}
 
 
 async def fire(stack: Stack, creds: TenantCreds, **overrides: Any) -> dict[str, Any]:
@@ -30,7 +31,7 @@ async def recover(stack: Stack, creds: TenantCreds, **overrides: Any) -> dict[st
 
 async def until_status(stack: Stack, token: str, incident_id: str, status: str) -> dict[str, Any]:
     return await eventually(
-        lambda: incident(stack, token, incident_id), lambda i: i["status"] == status, timeout=30
+        lambda: incident(stack, token, incident_id), lambda i: i.get("status") == status, timeout=30
     )
 
 
@@ -65,7 +66,7 @@ async def test_incident_stays_open_until_every_series_recovers(stack: Stack) -> 
     await recover(stack, acme, signature="disk_space_critical")
     half = await eventually(
         lambda: incident(stack, admin["access_token"], disk["incident_id"]),
-        lambda i: i["recovered_series"] == [disk["fingerprint"]],
+        lambda i: i.get("recovered_series") == [disk["fingerprint"]],
     )
     assert half["status"] == "new" and half["resolution"] is None
 
@@ -90,7 +91,8 @@ async def test_confirm_policy_waits_for_a_technician(stack: Stack) -> None:
     opened = await fire(stack, acme)
     await recover(stack, acme)
     waiting = await eventually(
-        lambda: incident(stack, token, opened["incident_id"]), lambda i: i["awaiting_confirmation"]
+        lambda: incident(stack, token, opened["incident_id"]),
+        lambda i: i.get("awaiting_confirmation") is True,
     )
     assert waiting["status"] == "new" and waiting["resolution"] is None
 
@@ -98,11 +100,13 @@ async def test_confirm_policy_waits_for_a_technician(stack: Stack) -> None:
     refired = await fire(stack, acme)
     assert refired["incident_id"] == opened["incident_id"]
     await eventually(
-        lambda: incident(stack, token, opened["incident_id"]), lambda i: not i["awaiting_confirmation"]
+        lambda: incident(stack, token, opened["incident_id"]),
+        lambda i: i.get("awaiting_confirmation") is False,
     )
     await recover(stack, acme)
     await eventually(
-        lambda: incident(stack, token, opened["incident_id"]), lambda i: i["awaiting_confirmation"]
+        lambda: incident(stack, token, opened["incident_id"]),
+        lambda i: i.get("awaiting_confirmation") is True,
     )
 
     url = f"{stack.url}/api/incidents/{opened['incident_id']}/resolve"
@@ -157,7 +161,7 @@ async def test_flapping_series_is_held_on_one_incident(stack: Stack) -> None:
     assert third["incident_id"] not in incidents
     await recover(stack, acme)  # the third recovery in the window: more than 2, so it is flapping
     held = await eventually(
-        lambda: incident(stack, token, third["incident_id"]), lambda i: i["flapping_series"] != []
+        lambda: incident(stack, token, third["incident_id"]), lambda i: bool(i.get("flapping_series"))
     )
     assert held["status"] == "new" and held["flapping_series"] == [third["fingerprint"]]
 
@@ -167,6 +171,6 @@ async def test_flapping_series_is_held_on_one_incident(stack: Stack) -> None:
         await recover(stack, acme)
     assert len(await stack.incidents(acme.id)) == 3
     final = await eventually(
-        lambda: incident(stack, token, third["incident_id"]), lambda i: i["recovery_count"] == 3
+        lambda: incident(stack, token, third["incident_id"]), lambda i: i.get("recovery_count") == 3
     )
     assert final["status"] == "new" and final["resolution"] is None

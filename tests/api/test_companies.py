@@ -18,6 +18,9 @@ POLICY = {
     "window_minutes": 30,
     "aggregation_key": "asset",
     "min_alerts": 2,
+    "on_recovery": "confirm",
+    "flap_threshold": 3,
+    "flap_window_minutes": 30,
     "risk_tolerance": "medium",
     "sla_overrides": {"critical": {"response_minutes": 5, "resolution_minutes": 60}},
 }
@@ -154,6 +157,9 @@ async def test_company_admin_updates_own_policy_and_it_applies_at_once(stack: St
         "window_minutes": 15,
         "aggregation_key": "asset|signature",
         "min_alerts": 1,
+        "on_recovery": "auto_resolve",
+        "flap_threshold": 5,
+        "flap_window_minutes": 60,
         "risk_tolerance": "low",
         "sla_overrides": {},
     }

@@ -91,7 +91,7 @@ class AlertmanagerNotification(BaseModel):
         if value != PAYLOAD_VERSION:
             raise ValueError(
                 f"unsupported Alertmanager webhook payload version {value!r}: this endpoint reads "
-                f'version "{PAYLOAD_VERSION}" (Alertmanager 0.16 and later)'
+                f'version "{PAYLOAD_VERSION}", what current Alertmanager releases send'
             )
         return value
 

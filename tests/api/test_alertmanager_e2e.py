@@ -152,5 +152,7 @@ async def test_alertmanager_groups_repeats_and_resolutions_arrive_as_incidents_a
     )
     assert db2["recovered_series"] == [f"am:{fingerprints['db-2:9100/var']}"]
     assert sorted(a["status"] for a in db1["alerts"]) == ["firing", "firing", "resolved", "resolved"]
+    # Every series of each incident recovered, so each resolved itself.
+    assert [(i["status"], i["resolution"]) for i in (db1, db2)] == [("resolved", "auto_resolved")] * 2
     _, failed = await setup.webhook_notifications()
     assert failed == 0, setup.alertmanager.log_tail()

@@ -18,6 +18,7 @@ import ui
 from activities.accounts import AccountError, CompanyInUse, EmailTaken
 from activities.company_secrets import SecretStoreUnavailable
 from api import agent, audit, auth, companies, company_credentials, incidents, me, users, webhooks
+from api.integrations import cloudwatch
 from api.services import Services, build_services
 from worker.settings import Settings
 from worker.temporal_client import connect
@@ -51,7 +52,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     app = FastAPI(title="Alert Whisperer", version="0.1.0", lifespan=lifespan)
     # `me` before any users router, so /api/users/me is not taken for a user id.
-    for module in (webhooks, incidents, auth, me, agent, companies, company_credentials, users, audit):
+    for module in (
+        webhooks,
+        cloudwatch,
+        incidents,
+        auth,
+        me,
+        agent,
+        companies,
+        company_credentials,
+        users,
+        audit,
+    ):
         app.include_router(module.router)
 
     async def _domain_error(_: Request, err: Exception) -> JSONResponse:

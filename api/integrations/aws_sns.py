@@ -69,9 +69,8 @@ class AwsSns:
 
     async def confirm_subscription(self, subscribe_url: str) -> None:
         problem = sns_url_problem(subscribe_url, "SubscribeURL")
-        if problem is None and parse_qs(urlsplit(subscribe_url).query).get("Action") != [
-            "ConfirmSubscription"
-        ]:
+        action = parse_qs(urlsplit(subscribe_url).query).get("Action") if problem is None else None
+        if problem is None and action != ["ConfirmSubscription"]:
             problem = "SubscribeURL must be an SNS ConfirmSubscription request"
         if problem:
             raise SubscribeUrlRefused(f"{problem}; it was not fetched")

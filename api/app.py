@@ -18,7 +18,7 @@ import ui
 from activities.accounts import AccountError, CompanyInUse, EmailTaken
 from activities.company_secrets import SecretStoreUnavailable
 from api import agent, audit, auth, companies, company_credentials, incidents, me, users, webhooks
-from api.integrations import alertmanager, datadog, zabbix
+from api.integrations import alertmanager, cloudwatch, datadog, zabbix
 from api.services import Services, build_services
 from worker.settings import Settings
 from worker.temporal_client import connect
@@ -57,6 +57,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         alertmanager,
         datadog,
         zabbix,
+        cloudwatch,
         incidents,
         auth,
         me,

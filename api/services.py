@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -15,6 +16,7 @@ from activities.company_directory import CompanyDirectory
 from activities.company_secrets import AwsSecretsManagerStore, CompanySecrets, LocalSecretStore
 from activities.db.engine import create_engine, hot_path_engine, session_factory
 from activities.secrets import SecretBox
+from api.integrations.aws_sns import AwsSns
 from api.rate_limit import TokenBuckets
 from worker.settings import Settings
 
@@ -34,10 +36,13 @@ class Services:
     router: AlertRouter
     dispatch: AlertDispatch
     rate_limits: TokenBuckets
+    # Signing certificates and subscription confirmations of the CloudWatch (SNS) endpoint.
+    sns: AwsSns
     started_at: float = field(default_factory=time.monotonic)
 
     async def close(self) -> None:
         await self.router.close()
+        await self.sns.aclose()
         await self.engine.dispose()
         hot_engine = self.hot_sessions.kw.get("bind")
         if hot_engine is not None and hot_engine is not self.engine:
@@ -58,8 +63,14 @@ def build_company_secrets(settings: Settings, box: SecretBox | None = None) -> C
 
 
 def build_services(
-    settings: Settings, temporal: Client, *, engine: AsyncEngine | None = None, eager_start: bool = False
+    settings: Settings,
+    temporal: Client,
+    *,
+    engine: AsyncEngine | None = None,
+    eager_start: bool = False,
+    aws_http: httpx.AsyncClient | None = None,
 ) -> Services:
+    """`aws_http` reaches AWS (SNS certificates, confirmations); tests hand in one serving their own."""
     engine = engine or create_engine(settings.database_url)
     sessions = session_factory(engine)
     hot_sessions = session_factory(hot_path_engine(settings.database_url, engine))
@@ -80,4 +91,10 @@ def build_services(
         router=router,
         dispatch=AlertDispatch(router, intake),
         rate_limits=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
+        sns=AwsSns(
+            aws_http or httpx.AsyncClient(timeout=settings.sns_http_timeout_s),
+            timeout_s=settings.sns_http_timeout_s,
+            max_message_age_s=settings.sns_max_message_age_s,
+            max_clock_ahead_s=settings.webhook_timestamp_tolerance_s,
+        ),
     )

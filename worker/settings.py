@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     delivery_id_retention_hours: int = 24
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 1000
+    # Amazon SNS (CloudWatch alarms): a signed message older than this is refused even with a valid
+    # signature, so a captured message cannot be replayed later. SNS keeps the first attempt's Timestamp
+    # on its retries, and its longest HTTP retry policy spans an hour.
+    sns_max_message_age_s: int = 3600
+    # Fetching a signing certificate or confirming a subscription at AWS.
+    sns_http_timeout_s: float = 5.0
 
     # The worker runs workflows outside Temporal's import sandbox: re-importing the workflow module for
     # every incident cost about 12 % of the worker's CPU. Determinism is still checked: CI replays

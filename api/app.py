@@ -17,7 +17,18 @@ from sqlalchemy.exc import DataError, DBAPIError
 import ui
 from activities.accounts import AccountError, CompanyInUse, EmailTaken
 from activities.company_secrets import SecretStoreUnavailable
-from api import agent, audit, auth, companies, company_credentials, incidents, me, users, webhooks
+from api import (
+    agent,
+    audit,
+    auth,
+    companies,
+    company_credentials,
+    incidents,
+    maintenance_windows,
+    me,
+    users,
+    webhooks,
+)
 from api.services import Services, build_services
 from worker.settings import Settings
 from worker.temporal_client import connect
@@ -51,7 +62,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     app = FastAPI(title="Alert Whisperer", version="0.1.0", lifespan=lifespan)
     # `me` before any users router, so /api/users/me is not taken for a user id.
-    for module in (webhooks, incidents, auth, me, agent, companies, company_credentials, users, audit):
+    for module in (
+        webhooks,
+        incidents,
+        auth,
+        me,
+        agent,
+        companies,
+        company_credentials,
+        users,
+        audit,
+        maintenance_windows,
+    ):
         app.include_router(module.router)
 
     async def _domain_error(_: Request, err: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from activities.alert_routing import AlertRouter
 from activities.company_directory import CompanyDirectory
 from activities.company_secrets import AwsSecretsManagerStore, CompanySecrets, LocalSecretStore
 from activities.db.engine import create_engine, hot_path_engine, session_factory
+from activities.maintenance_windows import MaintenanceWindows
 from activities.secrets import SecretBox
 from api.rate_limit import TokenBuckets
 from worker.settings import Settings
@@ -34,6 +35,7 @@ class Services:
     router: AlertRouter
     dispatch: AlertDispatch
     rate_limits: TokenBuckets
+    maintenance: MaintenanceWindows
     started_at: float = field(default_factory=time.monotonic)
 
     async def close(self) -> None:
@@ -80,4 +82,5 @@ def build_services(
         router=router,
         dispatch=AlertDispatch(router, intake),
         rate_limits=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
+        maintenance=MaintenanceWindows(sessions),
     )

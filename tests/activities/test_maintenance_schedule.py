@@ -10,7 +10,9 @@ import pytest
 
 from activities.maintenance_schedule import Schedule, check_cron, clock_time, first_instant_at, zone_named
 
-NEW_YORK = ZoneInfo("America/New_York")  # 2025: clocks 02:00 -> 03:00 on 9 March, 02:00 -> 01:00 on 2 November
+NEW_YORK = ZoneInfo(
+    "America/New_York"
+)  # 2025: clocks 02:00 -> 03:00 on 9 March, 02:00 -> 01:00 on 2 November
 
 
 def utc(*args: int) -> datetime:

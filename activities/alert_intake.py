@@ -38,6 +38,8 @@ class StoredAlert:
     alert_id: str
     duplicate: bool
     incident_id: str | None = None
+    # Of the first delivery, for a duplicate: it answers as the first did.
+    maintenance_window_id: str | None = None
 
 
 class AlertIntake:
@@ -65,30 +67,36 @@ class AlertIntake:
             ]
             inserted = await session.execute(_claim_deliveries(dialect), deliveries)
             fresh = {(c, d) for c, d in inserted}
-            new_rows = [first_of[k] for k in fresh]
+            new_rows = _same_keys([first_of[k] for k in fresh])
             if new_rows:
                 await session.execute(_insert_alerts(dialect), new_rows)
             seen_before = [k for k in first_of if k not in fresh]
-            earlier: dict[tuple[str, str], tuple[str, str | None]] = {}
+            earlier: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
             if seen_before:
                 found = await session.execute(
                     select(
-                        DELIVERIES.c.company_id, DELIVERIES.c.delivery_id, ALERTS.c.id, ALERTS.c.incident_id
+                        DELIVERIES.c.company_id,
+                        DELIVERIES.c.delivery_id,
+                        ALERTS.c.id,
+                        ALERTS.c.incident_id,
+                        ALERTS.c.maintenance_window_id,
                     )
                     .join(ALERTS, ALERTS.c.id == DELIVERIES.c.alert_id)
                     .where(tuple_(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id).in_(seen_before))
                 )
-                earlier = {(c, d): (a, i) for c, d, a, i in found}
+                earlier = {(c, d): (a, i, w) for c, d, a, i, w in found}
         results = []
         for row in rows:
             k = (row["company_id"], row["delivery_id"])
             if k in fresh and first_of[k] is row:
                 results.append(StoredAlert(alert_id=row["id"], duplicate=False))
             elif k in fresh:
-                results.append(StoredAlert(alert_id=first_of[k]["id"], duplicate=True))
+                first = first_of[k]
+                window_id = first.get("maintenance_window_id")
+                results.append(StoredAlert(first["id"], duplicate=True, maintenance_window_id=window_id))
             else:
-                alert_id, incident_id = earlier.get(k, (row["id"], None))
-                results.append(StoredAlert(alert_id=alert_id, duplicate=True, incident_id=incident_id))
+                alert_id, incident_id, window_id = earlier.get(k, (row["id"], None, None))
+                results.append(StoredAlert(alert_id, True, incident_id, maintenance_window_id=window_id))
         return results
 
     async def _dispose_batch(self, items: list[tuple[str, str]]) -> list[None]:
@@ -100,6 +108,13 @@ class AlertIntake:
                     .values(disposition=disposition)
                 )
         return [None] * len(items)
+
+
+def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the union of their keys: an executemany INSERT takes its columns from the first row, so a
+    key only some rows carry (a suppressed alert's maintenance_window_id) would otherwise be dropped."""
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    return [row if len(row) == len(keys) else {k: row.get(k) for k in keys} for row in rows]
 
 
 async def purge_deliveries(session: AsyncSession, older_than: datetime) -> int:

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from activities.alert_routing import CompanyContext, RoutedAlert, RoutingFailed
 from activities.db.models import new_id
+from activities.maintenance_matcher import AlertTraits
+from activities.maintenance_windows import SUPPRESSED
 from api.services import Services
 from workflows.correlation import aggregation_key, series_fingerprint
 from workflows.types import AlertRef, AlertStatus, Severity
@@ -95,6 +97,11 @@ class AlertAccepted(BaseModel):
     fingerprint: str | None = Field(default=None, description="the alert series it belongs to")
     queued: bool = False
     disposition: str | None = None
+    suppressed: bool = Field(
+        default=False,
+        description="it arrived inside a maintenance window: stored, but in no incident and paging no one",
+    )
+    maintenance_window_id: str | None = Field(default=None, description="the window that suppressed it")
 
 
 class AlertsAccepted(BaseModel):
@@ -132,6 +139,7 @@ async def _accept_one(services: Services, company: CompanyContext, delivery: Del
     key_value = aggregation_key(company.policy.aggregation_key, asset=asset, signature=payload.signature)
     fingerprint = payload.fingerprint or series_fingerprint(asset=asset, signature=payload.signature)
     received_at = datetime.now(UTC)
+    window_id = await _suppressing_window(services, company, payload, received_at)
     alert_id = new_id("al")
     stored = await services.intake.store(
         {
@@ -151,6 +159,9 @@ async def _accept_one(services: Services, company: CompanyContext, delivery: Del
             "aggregation_key": key_value,
             "occurred_at": payload.occurred_at,
             "received_at": received_at,
+            # Set together: redelivery only picks up alerts with neither an incident nor a disposition.
+            "disposition": SUPPRESSED if window_id else None,
+            "maintenance_window_id": window_id,
         }
     )
     answer = AlertAccepted(
@@ -162,7 +173,10 @@ async def _accept_one(services: Services, company: CompanyContext, delivery: Del
         fingerprint=fingerprint,
     )
     if stored.duplicate:
-        return answer
+        # Answered as the first delivery was, whatever the windows say now.
+        return answer.model_copy(update=_suppression(stored.maintenance_window_id))
+    if window_id:
+        return answer.model_copy(update=_suppression(window_id))
 
     ref = AlertRef(
         id=alert_id,
@@ -191,3 +205,25 @@ async def _accept_one(services: Services, company: CompanyContext, delivery: Del
             "disposition": result.disposition,
         }
     )
+
+
+async def _suppressing_window(
+    services: Services, company: CompanyContext, payload: AlertPayload, received_at: datetime
+) -> str | None:
+    """The maintenance window that keeps this alert from opening an incident, if any.
+
+    Only firing alerts are suppressed. A recovery pages no one, and it must still reach the incident
+    opened before the window for the same series, or that incident would stay open although the tool
+    says all is well. Windows are judged at arrival, not at the tool's `occurred_at`: the tool's clock
+    is not ours, and a late alert about the past is still news now.
+    """
+    if payload.status is not AlertStatus.firing:
+        return None
+    traits = AlertTraits(payload.asset_name, payload.signature, payload.asset_id, payload.labels)
+    return await services.maintenance.suppressing(company.id, traits, received_at)
+
+
+def _suppression(window_id: str | None) -> dict[str, Any]:
+    if window_id is None:
+        return {}
+    return {"suppressed": True, "maintenance_window_id": window_id, "disposition": SUPPRESSED}

@@ -17,7 +17,18 @@ from sqlalchemy.exc import DataError, DBAPIError
 import ui
 from activities.accounts import AccountError, CompanyInUse, EmailTaken
 from activities.company_secrets import SecretStoreUnavailable
-from api import agent, audit, auth, companies, company_credentials, incidents, me, users, webhooks
+from api import (
+    agent,
+    audit,
+    auth,
+    companies,
+    company_credentials,
+    incidents,
+    maintenance_windows,
+    me,
+    users,
+    webhooks,
+)
 from api.integrations import alertmanager, cloudwatch, datadog, zabbix
 from api.services import Services, build_services
 from worker.settings import Settings
@@ -66,6 +77,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         company_credentials,
         users,
         audit,
+        maintenance_windows,
     ):
         app.include_router(module.router)
 

@@ -28,14 +28,19 @@ class Permission(StrEnum):
     users_read = "users:read"
     users_manage = "users:manage"
     audit_read = "audit:read"
+    maintenance_read = "maintenance:read"
+    maintenance_manage = "maintenance:manage"  # create, change, delete maintenance windows
     self_manage = "self:manage"  # own profile, password and sessions
 
 
+# Technicians see maintenance windows (they explain why an alert paged no one) but do not set them:
+# a window silences paging for a whole company, which is an administrator's call.
 _TECHNICIAN = {
     Permission.incidents_read,
     Permission.incidents_act,
     Permission.approve_low_medium,
     Permission.companies_read,
+    Permission.maintenance_read,
     Permission.self_manage,
 }
 _COMPANY_ADMIN = _TECHNICIAN | {
@@ -45,6 +50,7 @@ _COMPANY_ADMIN = _TECHNICIAN | {
     Permission.users_read,
     Permission.users_manage,
     Permission.audit_read,
+    Permission.maintenance_manage,
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.technician: frozenset(_TECHNICIAN),
@@ -100,4 +106,6 @@ CanManageCredentials = Annotated[Principal, Depends(requires(Permission.company_
 CanReadUsers = Annotated[Principal, Depends(requires(Permission.users_read))]
 CanManageUsers = Annotated[Principal, Depends(requires(Permission.users_manage))]
 CanReadAudit = Annotated[Principal, Depends(requires(Permission.audit_read))]
+CanReadMaintenance = Annotated[Principal, Depends(requires(Permission.maintenance_read))]
+CanManageMaintenance = Annotated[Principal, Depends(requires(Permission.maintenance_manage))]
 CanManageSelf = Annotated[Principal, Depends(requires(Permission.self_manage))]

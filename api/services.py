@@ -15,6 +15,7 @@ from activities.alert_routing import AlertRouter
 from activities.company_directory import CompanyDirectory
 from activities.company_secrets import AwsSecretsManagerStore, CompanySecrets, LocalSecretStore
 from activities.db.engine import create_engine, hot_path_engine, session_factory
+from activities.maintenance_windows import MaintenanceWindows
 from activities.secrets import SecretBox
 from api.integrations.aws_sns import AwsSns
 from api.rate_limit import TokenBuckets
@@ -38,6 +39,7 @@ class Services:
     rate_limits: TokenBuckets
     # Signing certificates and subscription confirmations of the CloudWatch (SNS) endpoint.
     sns: AwsSns
+    maintenance: MaintenanceWindows
     started_at: float = field(default_factory=time.monotonic)
 
     async def close(self) -> None:
@@ -97,4 +99,5 @@ def build_services(
             max_message_age_s=settings.sns_max_message_age_s,
             max_clock_ahead_s=settings.webhook_timestamp_tolerance_s,
         ),
+        maintenance=MaintenanceWindows(sessions),
     )

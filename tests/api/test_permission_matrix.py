@@ -27,6 +27,7 @@ except ImportError:  # FastAPI before 0.16x flattened included routers into app.
 
 
 from activities.accounts import Role, create_user, issue_api_key
+from activities.db.models import MaintenanceWindow
 from api.app import create_app
 from api.permissions import PUBLIC, ROLE_PERMISSIONS, CanReadCompanies, Permission
 from tests.api.signin import device, login
@@ -189,6 +190,18 @@ async def _incident(call: Call) -> str:
     return incident_id
 
 
+async def _maintenance_window(call: Call) -> str:
+    async with call.stack.services.sessions() as session, session.begin():
+        window = MaintenanceWindow(
+            company_id=call.company.id,
+            name="Patching",
+            kind="weekly",
+            weekly=[{"days": ["sun"], "start": "01:00", "end": "03:00"}],
+        )
+        session.add(window)
+    return window.id
+
+
 async def _own_session(call: Call) -> str:
     if call.caller is None:
         return "no-such-session"
@@ -208,6 +221,7 @@ PATH_FIXTURES: dict[str, tuple[Scope, Callable[[Call], Awaitable[str]]]] = {
     "user_id": (Scope.TENANT, _technician),
     "key_id": (Scope.TENANT, _api_key),
     "incident_id": (Scope.TENANT, _incident),
+    "window_id": (Scope.TENANT, _maintenance_window),
     "session_id": (Scope.OWN, _own_session),
 }
 

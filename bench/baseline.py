@@ -98,3 +98,41 @@ async def run_baseline(
         await asyncio.gather(*(caller() for _ in range(concurrency)))
         stats.finished = time.perf_counter()
     return stats
+
+
+async def run_start_ceiling(
+    temporal_address: str, count: int, concurrency: int, advance: Callable[[], None]
+) -> BaselineStats:
+    """Bare eager starts of new workflows, nothing else: how many incidents per second this Temporal
+    server can open at all. Every design with one workflow per incident is bounded by it."""
+    client = await Client.connect(temporal_address)
+    run = uuid.uuid4().hex[:8]
+    task_queue = f"bench-starts-{run}"
+    stats = BaselineStats()
+    queue = iter(range(count))
+
+    async def starter() -> None:
+        for n in queue:
+            began = time.perf_counter()
+            try:
+                await client.start_workflow(
+                    BaselineWorkflow.run,
+                    WORKFLOW_LIFETIME_S,
+                    id=f"bench-starts-{run}-{n}",
+                    task_queue=task_queue,
+                    request_eager_start=True,
+                )
+            except Exception as err:
+                stats.errors[type(err).__name__] += 1
+            else:
+                stats.completed += 1
+                stats.latencies_ms.append((time.perf_counter() - began) * 1000)
+            advance()
+
+    async with Worker(
+        client, task_queue=task_queue, workflows=[BaselineWorkflow], max_concurrent_workflow_tasks=200
+    ):
+        stats.started = time.perf_counter()
+        await asyncio.gather(*(starter() for _ in range(concurrency)))
+        stats.finished = time.perf_counter()
+    return stats

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from baseline import run_baseline
+from baseline import run_baseline, run_start_ceiling
 from counting import IncidentCounter
 from cpu import CpuMeter
 from embedded_stack import RunningStack
@@ -189,6 +189,29 @@ async def baseline_phase(bench: Bench) -> dict[str, Any]:
     }
 
 
+async def start_ceiling_phase(bench: Bench) -> dict[str, Any]:
+    address = bench.running.info.temporal_address
+    assert address
+    keys = key_stream(bench.args.alerts, NEW_KEY_FRACTION, random.Random(bench.args.seed))
+    count = len(set(keys))  # as many workflows as the stream opens incidents
+    task = bench.progress.add_task("start ceiling: bare eager workflow starts", total=count)
+    async with measured(bench) as usage:
+        stats = await run_start_ceiling(
+            address, count, bench.args.concurrency, lambda: bench.progress.advance(task)
+        )
+    usage.pop("server_breakdown", None)
+    return {
+        "starts": count,
+        "completed": stats.completed,
+        "errors": dict(stats.errors),
+        "seconds": round(stats.finished - stats.started, 3),
+        "per_s": stats.rate,
+        "new_incident_fraction": NEW_KEY_FRACTION,
+        **latency_figures(stats.latencies_ms),
+        **usage,
+    }
+
+
 # --- the run --------------------------------------------------------------------------------------------
 
 
@@ -205,4 +228,5 @@ async def run_phases(bench: Bench) -> dict[str, Any]:
         figures["storm"] = await storm_phase(bench)
     if bench.running.info.temporal_address and not bench.args.no_baseline:
         figures["baseline"] = await baseline_phase(bench)
+        figures["start_ceiling"] = await start_ceiling_phase(bench)
     return figures

@@ -121,6 +121,29 @@ def baseline_rows(base: dict[str, Any], tp: dict[str, Any]) -> list[tuple[str, s
     ]
 
 
+def start_ceiling_rows(ceiling: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each incident is its own workflow, so the rate of bare starts bounds the end-to-end rate."""
+    fraction = ceiling["new_incident_fraction"]
+    bound = ceiling["per_s"] / fraction if fraction else 0.0
+    errors = ", ".join(f"{k}: {n}" for k, n in ceiling["errors"].items()) or "0"
+    rows = [
+        (
+            "starts per second",
+            f"{ceiling['per_s']:.1f} ({ceiling['completed']} in {ceiling['seconds']:.2f} s)",
+        ),
+        ("start latency p50 / p95 / p99", latencies(ceiling)),
+        ("errors", errors),
+        ("CPU cores used", cpu(ceiling)),
+        (
+            f"end-to-end bound at {fraction:.0%} new incidents",
+            f"{bound:.1f} alerts/s (starts/s ÷ {fraction:g})",
+        ),
+    ]
+    if base.get("per_s"):
+        rows.append(("2x baseline would need", f"{2 * base['per_s']:.1f} alerts/s"))
+    return rows
+
+
 def build_table(figures: dict[str, Any]) -> Table:
     table = Table(title="Alert Whisperer ingest benchmark", show_lines=False)
     table.add_column("measure")
@@ -156,6 +179,13 @@ def build_table(figures: dict[str, Any]) -> Table:
             (
                 f"Baseline: update-with-start per alert, concurrency {base['concurrency']}",
                 baseline_rows(base, tp),
+            )
+        )
+    if ceiling := figures.get("start_ceiling"):
+        sections.append(
+            (
+                f"Start ceiling: {ceiling['starts']} bare eager workflow starts, nothing else",
+                start_ceiling_rows(ceiling, base),
             )
         )
     for title, rows in sections:
@@ -198,7 +228,7 @@ NOISY_CORES = 0.25
 def noise_warnings(figures: dict[str, Any]) -> list[str]:
     """Phases during which other processes used the cores: their figures are lower than the stack's own."""
     warnings = []
-    for phase in ("throughput", "latency", "storm", "baseline"):
+    for phase in ("throughput", "latency", "storm", "baseline", "start_ceiling"):
         rest = figures.get(phase, {}).get("cpu_cores_used", {}).get("rest of machine", 0.0)
         if rest > NOISY_CORES:
             warnings.append(f"{phase}: other processes kept {rest:.2f} cores busy meanwhile")

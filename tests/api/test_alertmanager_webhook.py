@@ -22,7 +22,7 @@ from tests.api.alertmanager_support import (
     post_notification,
     resolved,
 )
-from tests.api.test_webhook_fuzz import FUZZ, json_values
+from tests.api.fuzzing import FUZZ, json_values
 from tests.stack import Stack, eventually, make_stack
 from worker.settings import Settings
 

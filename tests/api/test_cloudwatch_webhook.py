@@ -13,12 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client
 
 from activities.accounts import Role
 from api.services import build_services
+from tests.api.fuzzing import FUZZ, json_values
 from tests.api.signin import bearer
 from tests.api.sns_fakes import (
     CERT_URL,
@@ -548,22 +549,6 @@ async def test_unsubscribe_confirmation_is_verified_and_ignored(sns_stack: Stack
 # --- fuzzing with a valid API key: never a server error, nothing written on a refusal ---------------------
 
 DELIBERATE = {200, 202, 400, 401, 403, 413, 422, 429}
-FUZZ = settings(
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    database=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=20,
-)
 texts = st.text(max_size=300) | st.sampled_from(["", " ", "\u0000", "\ud800", "é😀", "x" * 300])
 times_as_sent = (
     st.datetimes(timezones=st.timezones() | st.none()).map(lambda d: d.isoformat())

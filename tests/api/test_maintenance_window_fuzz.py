@@ -10,21 +10,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from activities.accounts import Role
+from tests.api.fuzzing import FUZZ, json_scalars
 from tests.api.signin import bearer
 from tests.stack import Stack, TenantCreds, alert_body
 
-FUZZ = settings(
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 clock = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 25), st.integers(0, 61)) | st.text(
     max_size=6
 )

@@ -7,10 +7,11 @@ import time
 import uuid
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.webhook_signature import sign
+from tests.api.fuzzing import FUZZ, json_values
 from tests.stack import Stack, alert_body
 
 DELIBERATE = {200, 202, 400, 401, 413, 422, 429}
@@ -27,25 +28,7 @@ FIELDS = [
     "status",
 ]
 
-FUZZ = settings(
-    deadline=None,
-    # Shrinking replays hundreds of near-identical requests (some of 300 KB) for minutes; the failure
-    # message carries the body instead.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    database=None,  # no .hypothesis/ directory in the work tree
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
-    max_leaves=30,
-)
 datetimes_as_sent = (
     st.datetimes(timezones=st.timezones() | st.none()).map(lambda d: d.isoformat())
     | st.integers(-(10**13), 10**13)

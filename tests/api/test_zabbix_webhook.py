@@ -22,11 +22,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from activities.accounts import Role
 from api.webhook_signature import sign
+from tests.api.fuzzing import FUZZ, json_values
 from tests.api.signin import bearer
 from tests.stack import Stack, TenantCreds, eventually
 
@@ -395,18 +396,6 @@ async def test_wrong_shape_is_rejected_with_422_naming_the_field_and_writes_noth
 # --- fuzz ------------------------------------------------------------------------------------------------
 
 DELIBERATE = {200, 202, 400, 413, 422, 429}
-FUZZ = settings(
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=20,
-)
 plausible = st.sampled_from(["", "0", "1", "5", "7", "High", "{EVENT.ID}", "2024-05-10T12:00:00Z", "\u0000"])
 event_shaped = st.fixed_dictionaries(
     {}, optional={name: plausible | st.text(max_size=300) | json_values for name in event()}

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.alert_intake import AlertIntake
 from activities.alert_routing import AlertRouter, CompanyContext, HeadLookup, RoutedAlert
 from activities.db.models import CorrelationHead, table_of
+from activities.micro_batch import MicroBatcher
 from workflows.types import AlertRef
 
 HEADS = table_of(CorrelationHead)
 
 
 def head_lookup(sessions: async_sessionmaker[AsyncSession]) -> HeadLookup:
-    async def lookup(company_id: str, key: str) -> int | None:
+    """The newest generation per key. Every new key asks, so concurrent asks share one query."""
+
+    async def lookup_batch(keys: list[tuple[str, str]]) -> list[int | None]:
         async with sessions() as session:
-            result = await session.execute(
-                select(HEADS.c.generation).where(
-                    HEADS.c.company_id == company_id, HEADS.c.aggregation_key == key
+            rows = await session.execute(
+                select(HEADS.c.company_id, HEADS.c.aggregation_key, HEADS.c.generation).where(
+                    tuple_(HEADS.c.company_id, HEADS.c.aggregation_key).in_(set(keys))
                 )
             )
-            return result.scalar_one_or_none()
+            found = {(company_id, key): generation for company_id, key, generation in rows}
+        return [found.get(k) for k in keys]
+
+    batcher: MicroBatcher[tuple[str, str], int | None] = MicroBatcher(lookup_batch)
+
+    async def lookup(company_id: str, key: str) -> int | None:
+        return await batcher.submit((company_id, key))
 
     return lookup
 

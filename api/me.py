@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from activities import audit, auth_sessions, login_throttle
 from activities.auth_sessions import Reason
 from activities.secrets import hash_password, verify_password
 from api.auth import device_of, refuse_if_throttled, throttle_keys
 from api.deps import Principal, ServicesDep, SessionDep
+from api.fields import NoNul
 from api.permissions import CanManageSelf
 
 router = APIRouter(prefix="/api/users/me", tags=["me"])
@@ -33,8 +35,16 @@ class Me(BaseModel):
 class ProfileUpdate(BaseModel):
     """Only the name: role, email and companies are changed by an administrator."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=200), NoNul]
+
+    @field_validator("name")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        # Stripped after the length check, so the limit applies to what was sent, as the schema says.
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
 
 
 class PasswordChange(BaseModel):

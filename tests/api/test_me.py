@@ -44,6 +44,16 @@ async def test_profile_update_changes_my_name_and_is_audited(stack: Stack) -> No
     assert [(e.before, e.after) for e in updates] == [({"name": ""}, {"name": "Ada Lovelace"})]
 
 
+async def test_profile_name_limit_applies_to_what_was_sent(stack: Stack) -> None:
+    user = await stack.user(Role.technician, [(await stack.company()).id])
+    for name in ["\u000b" + "W" * 200, "   "]:  # too long before stripping; blank
+        response = await stack.http.put(
+            f"{stack.url}/api/users/me", json={"name": name}, headers=bearer(user["access_token"])
+        )
+        assert response.status_code == 422, response.text
+    assert (await whoami(stack, user["access_token"])).json()["name"] == ""
+
+
 async def test_profile_update_cannot_change_role_email_or_companies(stack: Stack) -> None:
     acme, other = await stack.company(), await stack.company()
     user = await stack.user(Role.technician, [acme.id])

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
 from activities.alert_routing import CompanyContext, RoutedAlert, RoutingFailed
@@ -22,16 +24,20 @@ from api.services import Services
 from workflows.correlation import aggregation_key, series_fingerprint
 from workflows.types import AlertRef, AlertStatus, Severity
 
+MAX_TEXT = 255  # asset, signature, fingerprint
+MAX_MESSAGE = 65_536
+MAX_LABELS = 200
+
 
 class AlertPayload(BaseModel):
-    asset_name: str = Field(min_length=1, max_length=255)
-    signature: str = Field(min_length=1, max_length=255)
+    asset_name: str = Field(min_length=1, max_length=MAX_TEXT)
+    signature: str = Field(min_length=1, max_length=MAX_TEXT)
     severity: Severity
-    message: str = Field(max_length=65_536)
+    message: str = Field(max_length=MAX_MESSAGE)
     tool_source: str = Field(min_length=1, max_length=100)
     asset_id: str | None = Field(default=None, max_length=255)
     category: str | None = Field(default=None, max_length=100)
-    labels: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    labels: dict[str, Any] = Field(default_factory=dict, max_length=MAX_LABELS)
     occurred_at: datetime | None = None
     status: AlertStatus = AlertStatus.firing
     fingerprint: str | None = Field(
@@ -126,6 +132,33 @@ class Delivery:
 class Acceptance:
     status_code: int  # 202 when any alert's incident is not known yet
     alerts: list[AlertAccepted]
+
+
+def tool_labels(tags: Iterable[tuple[str, str]], own: dict[str, str], room: int) -> dict[str, str]:
+    """A tool's tags as labels (a repeated key keeps every value, comma-separated; at most `room`
+    keys), plus the tool's own fields that are set."""
+    labels: dict[str, str] = {}
+    for key, value in tags:
+        if key in labels:
+            labels[key] = f"{labels[key]},{value}"  # e.g. team:a,team:b
+        elif key and len(labels) < room:
+            labels[key] = value
+    labels.update({k: v for k, v in own.items() if v})
+    return labels
+
+
+def ignored_answer(reason: str) -> JSONResponse:
+    """A native endpoint's 200 for a notice that carries nothing to page on."""
+    return JSONResponse(AlertsAccepted(alerts=[], ignored=reason).model_dump(mode="json"))
+
+
+async def accepted_answer(
+    services: Services, company: CompanyContext, deliveries: list[Delivery]
+) -> JSONResponse:
+    """A native endpoint's answer: every alert accepted, 200, or 202 when one's incident is not known yet."""
+    accepted = await accept(services, company, deliveries)
+    answer = AlertsAccepted(alerts=accepted.alerts)
+    return JSONResponse(status_code=accepted.status_code, content=answer.model_dump(mode="json"))
 
 
 async def accept(services: Services, company: CompanyContext, deliveries: list[Delivery]) -> Acceptance:

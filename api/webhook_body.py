@@ -38,6 +38,11 @@ def parse_json(model: type[Model], body: bytes) -> Model:
         raise HTTPException(422, field_errors(err)) from None
 
 
+def unusable_field(field: str, message: str) -> HTTPException:
+    """A 422 for one field of a tool's payload that parsed but cannot be used."""
+    return HTTPException(422, [{"loc": ["body", field], "msg": message, "type": "value_error"}])
+
+
 def validated(model: type[Model], data: dict[str, Any], where: tuple[str | int, ...]) -> Model:
     """A mapped value as `model`, or 422 saying which part of the tool's payload could not be used."""
     try:

@@ -17,7 +17,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from activities.integration_settings import AlertmanagerSettings
-from api.alert_acceptance import AlertPayload, AlertsAccepted, Delivery, accept
+from api.alert_acceptance import (
+    MAX_MESSAGE,
+    AlertPayload,
+    AlertsAccepted,
+    Delivery,
+    accepted_answer,
+    ignored_answer,
+)
 from api.deps import ServicesDep
 from api.permissions import public
 from api.webhook_auth import company_for_key, key_from_authorization, take_rate
@@ -36,7 +43,6 @@ FINGERPRINT_PREFIX = "am:"
 ANNOTATIONS_KEY = "__annotations__"
 FALLBACK_ASSET_LABELS = ("instance", "job")
 UNKNOWN_ASSET = "unknown"
-MAX_MESSAGE = 65_536
 
 SEVERITY_OF_LABEL: dict[str, Severity] = {
     **dict.fromkeys(("critical", "page", "emergency", "fatal", "disaster"), Severity.critical),
@@ -203,8 +209,5 @@ async def receive_alertmanager_notification(
             extra={"company_id": credentials.context.id, "truncated_alerts": notification.truncated_alerts},
         )
     if not deliveries:
-        answer = AlertsAccepted(alerts=[], ignored="the notification carried no alerts")
-        return JSONResponse(status_code=200, content=answer.model_dump(mode="json"))
-    accepted = await accept(services, credentials.context, deliveries)
-    answer = AlertsAccepted(alerts=accepted.alerts)
-    return JSONResponse(status_code=accepted.status_code, content=answer.model_dump(mode="json"))
+        return ignored_answer("the notification carried no alerts")
+    return await accepted_answer(services, credentials.context, deliveries)

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from activities.company_directory import CompanyCredentials
-from api.alert_acceptance import AlertPayload, AlertsAccepted, Delivery, accept
+from api.alert_acceptance import AlertPayload, AlertsAccepted, Delivery, accepted_answer, ignored_answer
 from api.deps import ServicesDep
 from api.integrations.aws_sns import SnsUnreachable, SubscribeUrlRefused
 from api.integrations.cloudwatch_alarm import AlarmState, CloudWatchAlarm, alert_fields
@@ -71,9 +71,9 @@ async def receive_cloudwatch_alarm(
 
     if message.Type is SnsMessageType.subscription_confirmation:
         await _confirm_subscription(services, message)
-        return _ignored(f"subscription to {message.TopicArn} confirmed")
+        return ignored_answer(f"subscription to {message.TopicArn} confirmed")
     if message.Type is SnsMessageType.unsubscribe_confirmation:
-        return _ignored(f"SNS confirmed an unsubscribe from {message.TopicArn}; nothing to do")
+        return ignored_answer(f"SNS confirmed an unsubscribe from {message.TopicArn}; nothing to do")
     return await _accept_alarm(services, credentials, message)
 
 
@@ -112,13 +112,15 @@ async def _accept_alarm(
 ) -> JSONResponse:
     alarm = _alarm_in(message)
     if alarm.NewStateValue is AlarmState.insufficient_data:
-        return _ignored(f"alarm {alarm.AlarmName} is INSUFFICIENT_DATA, which neither opens nor recovers")
+        return ignored_answer(
+            f"alarm {alarm.AlarmName} is INSUFFICIENT_DATA, which neither opens nor recovers"
+        )
     settings = credentials.context.integrations.cloudwatch
     payload = validated(AlertPayload, alert_fields(alarm, settings, message.Subject), ("body", "Message"))
     # SNS keeps a message's MessageId on every retry: a redelivered alarm is answered as a duplicate.
-    accepted = await accept(services, credentials.context, [Delivery(payload, f"sns:{message.MessageId}")])
-    answer = AlertsAccepted(alerts=accepted.alerts)
-    return JSONResponse(status_code=accepted.status_code, content=answer.model_dump(mode="json"))
+    return await accepted_answer(
+        services, credentials.context, [Delivery(payload, f"sns:{message.MessageId}")]
+    )
 
 
 def _alarm_in(message: SnsMessage) -> CloudWatchAlarm:
@@ -129,9 +131,3 @@ def _alarm_in(message: SnsMessage) -> CloudWatchAlarm:
         for error in errors:
             error["msg"] = f"not a CloudWatch alarm state change: {error['msg']}"
         raise HTTPException(422, errors) from None
-
-
-def _ignored(reason: str) -> JSONResponse:
-    return JSONResponse(
-        status_code=200, content=AlertsAccepted(alerts=[], ignored=reason).model_dump(mode="json")
-    )

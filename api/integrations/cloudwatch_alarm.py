@@ -14,12 +14,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from activities.integration_settings import CloudWatchSettings
+from api.alert_acceptance import MAX_MESSAGE, MAX_TEXT
 from workflows.types import AlertStatus, Severity
 
 TOOL_SOURCE = "cloudwatch"
-MAX_FINGERPRINT = 255
-MAX_ASSET = 255
-MAX_MESSAGE = 65_536
+MAX_FINGERPRINT = MAX_TEXT
+MAX_ASSET = MAX_TEXT
 # Dimensions that name the resource itself; when an alarm has several dimensions, these name the asset
 # before any other (an ALB target group alarm has TargetGroup and LoadBalancer: the balancer is the asset).
 RESOURCE_DIMENSIONS = (

@@ -12,11 +12,21 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from api.alert_acceptance import AlertPayload, AlertsAccepted, Delivery, accept
+from api.alert_acceptance import (
+    MAX_LABELS,
+    MAX_MESSAGE,
+    MAX_TEXT,
+    AlertPayload,
+    AlertsAccepted,
+    Delivery,
+    accepted_answer,
+    ignored_answer,
+    tool_labels,
+)
 from api.deps import ServicesDep
 from api.permissions import public
 from api.webhook_auth import (
@@ -27,16 +37,14 @@ from api.webhook_auth import (
     key_from_authorization,
     take_rate,
 )
-from api.webhook_body import parse_json, read_body_capped, validated
+from api.webhook_body import parse_json, read_body_capped, unusable_field, validated
 from api.webhooks import WEBHOOK_ERRORS, json_body_of
 from workflows.types import AlertStatus, Severity
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
 TOOL = "datadog"
-MAX_TEXT = 255
-MAX_MESSAGE = 65_536
-MAX_TAG_LABELS = 190  # AlertPayload takes 200 labels; the rest is room for Datadog's own fields
+MAX_TAG_LABELS = MAX_LABELS - 10  # room for Datadog's own fields
 
 
 def _text(value: Any) -> Any:
@@ -147,12 +155,6 @@ def tag_pairs(tags: str) -> list[tuple[str, str]]:
 
 
 def labels_of(n: DatadogNotification, transition: str) -> dict[str, Any]:
-    labels: dict[str, str] = {}
-    for key, value in tag_pairs(n.tags):
-        if key in labels:
-            labels[key] = f"{labels[key]},{value}"  # e.g. team:a,team:b
-        elif len(labels) < MAX_TAG_LABELS:
-            labels[key] = value
     own = {
         "datadog_monitor_id": n.alert_id,
         "datadog_transition": transition,
@@ -161,8 +163,7 @@ def labels_of(n: DatadogNotification, transition: str) -> dict[str, Any]:
         "datadog_link": n.link,
         "datadog_org_id": n.org_id,
     }
-    labels.update({k: v for k, v in own.items() if v})
-    return labels
+    return tool_labels(tag_pairs(n.tags), own, room=MAX_TAG_LABELS)
 
 
 def asset_of(n: DatadogNotification) -> str:
@@ -176,21 +177,17 @@ def asset_of(n: DatadogNotification) -> str:
     return scope if scope and scope != "*" else TOOL
 
 
-def unusable(field: str, message: str) -> HTTPException:
-    return HTTPException(422, [{"loc": ["body", field], "msg": message, "type": "value_error"}])
-
-
 def occurred_at(date: str) -> datetime | None:
     text = date.strip()
     if not text:
         return None
     if not text.isdecimal():
-        raise unusable("date", "must be $DATE: epoch milliseconds")
+        raise unusable_field("date", "must be $DATE: epoch milliseconds")
     try:
         number = int(text)
         return datetime.fromtimestamp(number / 1000 if number >= 10**11 else number, UTC)
     except (OverflowError, OSError, ValueError):
-        raise unusable("date", "is not a date Datadog could have sent") from None
+        raise unusable_field("date", "is not a date Datadog could have sent") from None
 
 
 def signature_of(n: DatadogNotification) -> str:
@@ -199,7 +196,7 @@ def signature_of(n: DatadogNotification) -> str:
         return title[:MAX_TEXT]
     if n.alert_id.strip():
         return f"Datadog monitor {n.alert_id.strip()}"[:MAX_TEXT]
-    raise unusable("alert_title", "needs $ALERT_TITLE (or $ALERT_ID) to name the alert")
+    raise unusable_field("alert_title", "needs $ALERT_TITLE (or $ALERT_ID) to name the alert")
 
 
 def alert_of(n: DatadogNotification) -> AlertPayload | str:
@@ -229,7 +226,7 @@ def delivery_id_of(header: str | None, n: DatadogNotification, body: bytes) -> s
         return checked_delivery_id(header)
     event_id = n.id.strip()
     if "\x00" in event_id:
-        raise unusable("id", "must not contain NUL (\\u0000) characters")
+        raise unusable_field("id", "must not contain NUL (\\u0000) characters")
     if event_id and len(event_id) + 3 <= MAX_DELIVERY_ID:
         return f"dd:{event_id}"
     # Datadog retries resend the same body, so its digest still makes a retry a duplicate.
@@ -271,8 +268,6 @@ async def receive_datadog(
     notification = parse_json(DatadogNotification, body)
     alert = alert_of(notification)
     if isinstance(alert, str):
-        return JSONResponse(AlertsAccepted(alerts=[], ignored=alert).model_dump(mode="json"))
+        return ignored_answer(alert)
     delivery = Delivery(alert, delivery_id_of(x_delivery_id, notification, body))
-    accepted = await accept(services, credentials.context, [delivery])
-    answer = AlertsAccepted(alerts=accepted.alerts)
-    return JSONResponse(status_code=accepted.status_code, content=answer.model_dump(mode="json"))
+    return await accepted_answer(services, credentials.context, [delivery])

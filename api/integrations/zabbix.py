@@ -9,11 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.alert_acceptance import AlertPayload, AlertsAccepted, Delivery, accept
+from api.alert_acceptance import (
+    MAX_LABELS,
+    MAX_MESSAGE,
+    MAX_TEXT,
+    AlertPayload,
+    AlertsAccepted,
+    Delivery,
+    accepted_answer,
+    ignored_answer,
+    tool_labels,
+)
 from api.deps import ServicesDep
 from api.permissions import public
 from api.webhook_auth import (
@@ -23,16 +33,14 @@ from api.webhook_auth import (
     key_from_authorization,
     take_rate,
 )
-from api.webhook_body import parse_json, read_body_capped, validated
+from api.webhook_body import parse_json, read_body_capped, unusable_field, validated
 from api.webhooks import WEBHOOK_ERRORS, json_body_of
 from workflows.types import AlertStatus, Severity
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
 TOOL = "zabbix"
-MAX_TEXT = 255
-MAX_MESSAGE = 65_536
-MAX_TAG_LABELS = 190
+MAX_TAG_LABELS = MAX_LABELS - 10  # room for Zabbix's own fields
 TRIGGER_EVENTS = "0"  # {EVENT.SOURCE}: 0 triggers, 1 discovery, 2 autoregistration, 3 internal, 4 services
 
 # Zabbix's six severities, by number ({EVENT.NSEVERITY}) and by default name ({EVENT.SEVERITY}).
@@ -77,15 +85,11 @@ class ZabbixEvent(BaseModel):
     message: str = Field("", description="{ALERT.MESSAGE}")
 
 
-def unusable(field: str, message: str) -> HTTPException:
-    return HTTPException(422, [{"loc": ["body", field], "msg": message, "type": "value_error"}])
-
-
 def severity_of(event: ZabbixEvent) -> Severity:
     text = event.severity.strip()
     level = int(text) if text.isdecimal() and len(text) < 3 else LEVEL_BY_NAME.get(text.lower())
     if level not in SEVERITY_BY_LEVEL:
-        raise unusable(
+        raise unusable_field(
             "severity",
             "must be a Zabbix severity: 0-5, or its name "
             "(Not classified, Information, Warning, Average, High, Disaster)",
@@ -99,24 +103,17 @@ def status_of(event: ZabbixEvent) -> AlertStatus:
         return AlertStatus.firing
     if value == "0":
         return AlertStatus.resolved
-    raise unusable("event_value", "must be {EVENT.VALUE}: 1 for a problem, 0 for a recovery")
+    raise unusable_field("event_value", "must be {EVENT.VALUE}: 1 for a problem, 0 for a recovery")
 
 
 def labels_of(event: ZabbixEvent) -> dict[str, Any]:
-    labels: dict[str, str] = {}
-    for tag in event.tags:
-        if tag.tag in labels:
-            labels[tag.tag] = f"{labels[tag.tag]},{tag.value}"  # e.g. scope:availability,scope:performance
-        elif tag.tag and len(labels) < MAX_TAG_LABELS:
-            labels[tag.tag] = tag.value
     own = {
         "zabbix_event_id": event.event_id,
         "zabbix_recovery_event_id": event.recovery_event_id,
         "zabbix_trigger_id": event.trigger_id,
         "zabbix_severity": event.severity,
     }
-    labels.update({k: v for k, v in own.items() if v})
-    return labels
+    return tool_labels(((t.tag, t.value) for t in event.tags), own, room=MAX_TAG_LABELS)
 
 
 def alert_of(event: ZabbixEvent) -> AlertPayload | str:
@@ -128,10 +125,10 @@ def alert_of(event: ZabbixEvent) -> AlertPayload | str:
     status = status_of(event)
     asset_name = (event.host_name.strip() or event.host_host.strip())[:MAX_TEXT]
     if not asset_name:
-        raise unusable("host_name", "needs {HOST.NAME} or {HOST.HOST} to name the host")
+        raise unusable_field("host_name", "needs {HOST.NAME} or {HOST.HOST} to name the host")
     signature = (event.trigger_name.strip() or event.event_name.strip())[:MAX_TEXT]
     if not signature:
-        raise unusable("trigger_name", "needs {TRIGGER.NAME} or {EVENT.NAME} to name the problem")
+        raise unusable_field("trigger_name", "needs {TRIGGER.NAME} or {EVENT.NAME} to name the problem")
     # One series per trigger: its problems and recoveries, however often it fires.
     series = f"zbx:{event.trigger_id.strip()}" if event.trigger_id.strip() else f"zbx:event:{event.event_id}"
     mapped = {
@@ -182,10 +179,8 @@ async def receive_zabbix(
     event = parse_json(ZabbixEvent, body)
     alert = alert_of(event)
     if isinstance(alert, str):
-        return JSONResponse(AlertsAccepted(alerts=[], ignored=alert).model_dump(mode="json"))
+        return ignored_answer(alert)
     delivery_id = checked_delivery_id(
         x_delivery_id if x_delivery_id is not None else f"zabbix:{event.event_id}:{event.event_value}"
     )
-    accepted = await accept(services, credentials.context, [Delivery(alert, delivery_id)])
-    answer = AlertsAccepted(alerts=accepted.alerts)
-    return JSONResponse(status_code=accepted.status_code, content=answer.model_dump(mode="json"))
+    return await accepted_answer(services, credentials.context, [Delivery(alert, delivery_id)])

@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from baseline_workflow import BaselineWorkflow
@@ -76,19 +76,27 @@ async def _add_alert(client: Client, task_queue: str, workflow_id: str, stats: B
         return
 
 
-async def run_baseline(
-    temporal_address: str, keys: list[int], concurrency: int, advance: Callable[[], None]
+# One call per item: (client, task queue, item, stats); workflow ids start with the task queue's name.
+Call = Callable[[Client, str, int, BaselineStats], Awaitable[None]]
+
+
+async def _drive(
+    temporal_address: str,
+    name: str,
+    items: list[int],
+    concurrency: int,
+    call: Call,
+    advance: Callable[[], None],
 ) -> BaselineStats:
-    """Same key mix and concurrency as the webhook run; worker and client share this process."""
+    """Runs `call` for every item from `concurrency` callers; worker and client share this process."""
     client = await Client.connect(temporal_address)
-    run = uuid.uuid4().hex[:8]
-    task_queue = f"bench-baseline-{run}"
+    task_queue = f"bench-{name}-{uuid.uuid4().hex[:8]}"
     stats = BaselineStats()
-    queue = iter(keys)
+    queue = iter(items)
 
     async def caller() -> None:
-        for key in queue:
-            await _add_alert(client, task_queue, f"bench-baseline-{run}-{key}", stats)
+        for item in queue:
+            await call(client, task_queue, item, stats)
             advance()
 
     async with Worker(
@@ -100,39 +108,37 @@ async def run_baseline(
     return stats
 
 
+async def run_baseline(
+    temporal_address: str, keys: list[int], concurrency: int, advance: Callable[[], None]
+) -> BaselineStats:
+    """Same key mix and concurrency as the webhook run: one update-with-start per alert."""
+
+    async def add(client: Client, task_queue: str, key: int, stats: BaselineStats) -> None:
+        await _add_alert(client, task_queue, f"{task_queue}-{key}", stats)
+
+    return await _drive(temporal_address, "baseline", keys, concurrency, add, advance)
+
+
 async def run_start_ceiling(
     temporal_address: str, count: int, concurrency: int, advance: Callable[[], None]
 ) -> BaselineStats:
     """Bare eager starts of new workflows, nothing else: how many incidents per second this Temporal
     server can open at all. Every design with one workflow per incident is bounded by it."""
-    client = await Client.connect(temporal_address)
-    run = uuid.uuid4().hex[:8]
-    task_queue = f"bench-starts-{run}"
-    stats = BaselineStats()
-    queue = iter(range(count))
 
-    async def starter() -> None:
-        for n in queue:
-            began = time.perf_counter()
-            try:
-                await client.start_workflow(
-                    BaselineWorkflow.run,
-                    WORKFLOW_LIFETIME_S,
-                    id=f"bench-starts-{run}-{n}",
-                    task_queue=task_queue,
-                    request_eager_start=True,
-                )
-            except Exception as err:
-                stats.errors[type(err).__name__] += 1
-            else:
-                stats.completed += 1
-                stats.latencies_ms.append((time.perf_counter() - began) * 1000)
-            advance()
+    async def start(client: Client, task_queue: str, n: int, stats: BaselineStats) -> None:
+        began = time.perf_counter()
+        try:
+            await client.start_workflow(
+                BaselineWorkflow.run,
+                WORKFLOW_LIFETIME_S,
+                id=f"{task_queue}-{n}",
+                task_queue=task_queue,
+                request_eager_start=True,
+            )
+        except Exception as err:
+            stats.errors[type(err).__name__] += 1
+        else:
+            stats.completed += 1
+            stats.latencies_ms.append((time.perf_counter() - began) * 1000)
 
-    async with Worker(
-        client, task_queue=task_queue, workflows=[BaselineWorkflow], max_concurrent_workflow_tasks=200
-    ):
-        stats.started = time.perf_counter()
-        await asyncio.gather(*(starter() for _ in range(concurrency)))
-        stats.finished = time.perf_counter()
-    return stats
+    return await _drive(temporal_address, "starts", list(range(count)), concurrency, start, advance)

@@ -15,6 +15,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY workflows ./workflows
 COPY activities ./activities
+COPY core ./core
 COPY api ./api
 COPY worker ./worker
 COPY ui ./ui

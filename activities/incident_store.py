@@ -12,10 +12,10 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.audit import SYSTEM_ACTOR
-from activities.db.models import Alert, AuditLog, CorrelationHead, Incident, table_of
-from activities.db.upsert import dialect_of, insert_ignoring_conflicts, upsert_statement
-from activities.micro_batch import MicroBatcher
+from core.audit import SYSTEM_ACTOR
+from core.db.micro_batch import MicroBatcher
+from core.db.models import Alert, AuditLog, CorrelationHead, Incident, table_of
+from core.db.upsert import dialect_of, insert_ignoring_conflicts, upsert_statement
 from workflows.types import (
     AuditEvent,
     IncidentState,

@@ -6,15 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.alert_dispatch import AlertDispatch
-from activities.alert_intake import purge_deliveries, unrouted_alerts
-from activities.company_directory import CompanyDirectory
-from activities.db.models import Alert
+from core.db.models import Alert
+from core.ingest.intake import purge_deliveries, unrouted_alerts
 from workflows.types import (
     AlertRef,
     AlertStatus,
@@ -23,6 +22,12 @@ from workflows.types import (
     RedeliveryResult,
     Severity,
 )
+
+if TYPE_CHECKING:
+    # Handed in by the worker. The dispatch starts and signals incident workflows, whose code refers to
+    # these activities: a run-time import would close that loop.
+    from core.companies.directory import CompanyDirectory
+    from core.ingest.dispatch import AlertDispatch
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError
 
 import ui
-from activities.accounts import AccountError, CompanyInUse, EmailTaken
-from activities.company_secrets import SecretStoreUnavailable
-from api import (
+from api.integrations import alertmanager, cloudwatch, datadog, generic, zabbix
+from api.routes import (
     agent,
     audit,
     auth,
@@ -27,12 +26,13 @@ from api import (
     maintenance_windows,
     me,
     users,
-    webhooks,
 )
-from api.integrations import alertmanager, cloudwatch, datadog, zabbix
-from api.services import Services, build_services
-from worker.settings import Settings
-from worker.temporal_client import connect
+from api.webhooks.openapi import RAW_BODY_MODELS
+from core.companies.secrets import SecretStoreUnavailable
+from core.errors import AccountError, CompanyInUse, EmailTaken
+from core.runtime import Services, build_services
+from core.settings import Settings
+from core.temporal import connect
 
 UI_DIR = Path(ui.__file__).resolve().parent
 
@@ -64,7 +64,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app = FastAPI(title="Alert Whisperer", version="0.1.0", lifespan=lifespan)
     # `me` before any users router, so /api/users/me is not taken for a user id.
     for module in (
-        webhooks,
+        generic,
         alertmanager,
         datadog,
         zabbix,
@@ -124,7 +124,7 @@ def _register_webhook_schema(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for name, model in webhooks.RAW_BODY_MODELS.items():
+        for name, model in RAW_BODY_MODELS.items():
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(body.pop("$defs", {}))
             components[name] = body

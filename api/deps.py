@@ -12,11 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from activities import auth_sessions
-from activities.accounts import Role
-from activities.db.models import AuthSession, User, UserCompany
 from api import tokens
-from api.services import Services
+from core.accounts import auth_sessions
+from core.accounts.roles import Role
+from core.db.models import AuthSession, User, UserCompany
+from core.runtime import Services
 
 
 async def get_services(request: Request) -> Services:  # async: a sync dependency costs a thread hop

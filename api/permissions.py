@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException
 
-from activities.accounts import Role
 from api.deps import CurrentPrincipal, Principal
+from core.accounts.roles import Role
 
 
 class Permission(StrEnum):

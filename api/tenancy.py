@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from activities.db.models import Company, User, UserCompany
 from api.deps import CurrentPrincipal, Principal, SessionDep
 from api.fields import NO_NUL
+from core.db.models import Company, User, UserCompany
 
 T = TypeVar("T")
 

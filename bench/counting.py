@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from activities.db.engine import create_engine, session_factory
-from activities.secrets import api_key_hash
+from core.db.engine import create_engine, session_factory
+from core.security import api_key_hash
 
 POLL_S = 0.05
 

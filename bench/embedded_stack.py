@@ -29,14 +29,14 @@ from typing import IO, Any
 import uvicorn
 from timings import Timings, timed_asgi, timed_client, timed_services
 
-from activities.accounts import create_company
-from activities.db.migrate import upgrade_to_head
 from api.app import create_app
-from api.services import Services, build_services
+from core.companies.service import create_company
+from core.db.migrate import upgrade_to_head
+from core.runtime import Services, build_services
+from core.settings import Settings
+from core.temporal import connect
 from worker import temporal_server
 from worker.cli import run_service
-from worker.settings import Settings
-from worker.temporal_client import connect
 from worker.worker import build_worker, ensure_redelivery_schedule
 
 READY_TIMEOUT_S = 120

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from temporalio import client as temporal_client
 from temporalio import worker as temporal_worker
 
-from api.services import Services
+from core.runtime import Services
 
 LOOP_PROBE_S = 0.01
 STATEMENT = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM|SELECT\b.*?\bFROM)\s+\"?(\w+)", re.I | re.S)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from http_clients import CLIENTS, Poster, TransportError
 
-from api.webhook_signature import sign
+from core.ingest.signature import sign
 
 SIGNATURES = ["disk_space_critical", "memory_high", "http_5xx_rate", "latency_p99", "node_not_ready"]
 SEVERITIES = ["low", "medium", "high", "critical"]

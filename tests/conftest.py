@@ -14,11 +14,11 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db.migrate import upgrade_to_head
-from tests.stack import Stack, make_stack
-from worker.settings import Settings
+from core.db.migrate import upgrade_to_head
+from core.settings import Settings
+from tests.support.stack import Stack, make_stack
 from worker.temporal_server import temporal_cli
-from workflows.incident import SEARCH_ATTRIBUTE_KEYS
+from workflows.incident.visibility import SEARCH_ATTRIBUTE_KEYS
 
 POSTGRES_ADMIN = os.environ.get("AW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40

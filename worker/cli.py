@@ -15,10 +15,13 @@ import typer
 import uvloop
 from rich.console import Console
 
-from activities.accounts import AccountError, Role, create_company, create_user
-from activities.db.engine import create_engine, session_factory
-from activities.db.migrate import upgrade_to_head
-from worker.settings import get_settings
+from core.accounts.roles import Role
+from core.accounts.users import create_user
+from core.companies.service import create_company
+from core.db.engine import create_engine, session_factory
+from core.db.migrate import upgrade_to_head
+from core.errors import AccountError
+from core.settings import get_settings
 
 app = typer.Typer(
     help="Alert Whisperer: signed alerts become correlated, durable incident workflows.", no_args_is_help=True
@@ -76,8 +79,8 @@ def api(host: str = "0.0.0.0", port: int = 8000) -> None:  # noqa: S104 (a serve
 @app.command()
 def worker() -> None:
     """The Temporal worker process: incident workflows, their activities and the redelivery schedule."""
-    from api.services import build_services
-    from worker.temporal_client import connect
+    from core.runtime import build_services
+    from core.temporal import connect
     from worker.worker import build_worker, ensure_redelivery_schedule
 
     _logging()
@@ -116,7 +119,7 @@ def company_create(
     ] = False,
 ) -> None:
     """Create a company and print its API key and HMAC secret (shown only this once)."""
-    from api.services import build_company_secrets
+    from core.runtime import build_company_secrets
 
     settings = get_settings()
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.webhook_signature import sign
+from core.ingest.signature import sign
 
 SCENARIOS = [
     ("db-prod-01", "memory_high", "high", "Memory usage above 90%", "datadog", "Database"),

@@ -13,13 +13,13 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
-from activities.db.migrate import upgrade_to_head
 from api.app import create_app
-from api.services import build_services
+from core.db.migrate import upgrade_to_head
+from core.runtime import build_services
+from core.settings import Settings
+from core.temporal import connect
 from worker import temporal_server
 from worker.seed import seed_demo
-from worker.settings import Settings
-from worker.temporal_client import connect
 from worker.worker import build_worker, ensure_redelivery_schedule
 
 console = Console()

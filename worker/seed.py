@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlmodel import select
 
-from activities.accounts import Role, create_company, create_user
-from activities.db.models import Company
-from api.services import Services
+from core.accounts.roles import Role
+from core.accounts.users import create_user
+from core.companies.service import create_company
+from core.db.models import Company
+from core.runtime import Services
 
 DEMO_COMPANY = "Demo Client Co"
 DEMO_ADMIN_EMAIL = "admin@example.com"

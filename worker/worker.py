@@ -20,8 +20,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.incident_store import IncidentStore
 from activities.redelivery import Redelivery
-from api.services import Services
-from workflows.incident import IncidentWorkflow
+from core.runtime import Services
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.redelivery import REDELIVERY_SCHEDULE_ID, AlertRedeliveryWorkflow
 from workflows.types import RedeliveryRequest
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.redelivery import Redelivery
     from workflows.types import RedeliveryRequest, RedeliveryResult
 
 REDELIVERY_SCHEDULE_ID = "alert-redelivery"
@@ -16,10 +17,9 @@ REDELIVERY_SCHEDULE_ID = "alert-redelivery"
 class AlertRedeliveryWorkflow:
     @workflow.run
     async def run(self, req: RedeliveryRequest) -> RedeliveryResult:
-        result: RedeliveryResult = await workflow.execute_activity(
-            "redeliver_unrouted_alerts",
+        result: RedeliveryResult = await workflow.execute_activity_method(
+            Redelivery.redeliver_unrouted_alerts,
             req,
-            result_type=RedeliveryResult,
             start_to_close_timeout=timedelta(minutes=5),
         )
         if result.redelivered:

@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-TASK_QUEUE = "alert-whisperer"
 INCIDENT_WORKFLOW_PREFIX = "incident"
 
 

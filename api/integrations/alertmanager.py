@@ -16,8 +16,9 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from activities.integration_settings import AlertmanagerSettings
-from api.alert_acceptance import (
+from api.deps import ServicesDep
+from api.permissions import public
+from api.webhooks.acceptance import (
     MAX_MESSAGE,
     AlertPayload,
     AlertsAccepted,
@@ -25,11 +26,11 @@ from api.alert_acceptance import (
     accepted_answer,
     ignored_answer,
 )
-from api.deps import ServicesDep
-from api.permissions import public
-from api.webhook_auth import company_for_key, key_from_authorization, take_rate
-from api.webhook_body import parse_json, read_body_capped, validated
-from api.webhooks import WEBHOOK_ERRORS, json_body_of
+from api.webhooks.auth import key_from_authorization, take_rate
+from api.webhooks.body import validated
+from api.webhooks.openapi import WEBHOOK_ERRORS, json_body_of
+from api.webhooks.preamble import Hmac, receive
+from core.companies.integration_settings import AlertmanagerSettings
 from workflows.types import AlertStatus, Severity
 
 log = logging.getLogger(__name__)
@@ -192,12 +193,16 @@ async def receive_alertmanager_notification(
     ] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    body = await read_body_capped(request, services.settings.webhook_max_body_bytes)
-    key = x_api_key or key_from_authorization(authorization)
-    credentials = await company_for_key(
-        services, key, "set http_config.authorization (Bearer) or basic_auth password, or X-API-Key"
+    received = await receive(
+        request,
+        services,
+        AlertmanagerNotification,
+        api_key=x_api_key or key_from_authorization(authorization),
+        how_to_send_key="set http_config.authorization (Bearer) or basic_auth password, or X-API-Key",
+        hmac=Hmac.never,  # Alertmanager cannot sign; its key travels in the Authorization header
+        alerts=None,  # one per alert in the notification, counted below
     )
-    notification = parse_json(AlertmanagerNotification, body)
+    notification, credentials = received.payload, received.credentials
     settings = credentials.context.integrations.alertmanager
     deliveries = [
         delivery_of(alert, settings, ("body", "alerts", n)) for n, alert in enumerate(notification.alerts)

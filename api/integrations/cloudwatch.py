@@ -13,18 +13,19 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from activities.company_directory import CompanyCredentials
-from api.alert_acceptance import AlertPayload, AlertsAccepted, Delivery, accepted_answer, ignored_answer
 from api.deps import ServicesDep
-from api.integrations.aws_sns import SnsUnreachable, SubscribeUrlRefused
 from api.integrations.cloudwatch_alarm import AlarmState, CloudWatchAlarm, alert_fields
-from api.integrations.sns_message import SnsMessage, SnsMessageType
-from api.integrations.sns_signature import SnsRejected
 from api.permissions import public
-from api.services import Services
-from api.webhook_auth import company_for_key, take_rate
-from api.webhook_body import field_errors, parse_json, read_body_capped, validated
-from api.webhooks import WEBHOOK_ERRORS, json_body_of
+from api.webhooks.acceptance import AlertPayload, AlertsAccepted, Delivery, accepted_answer, ignored_answer
+from api.webhooks.auth import take_rate
+from api.webhooks.body import field_errors, validated
+from api.webhooks.openapi import WEBHOOK_ERRORS, json_body_of
+from api.webhooks.preamble import Hmac, receive
+from core.companies.directory import CompanyCredentials
+from core.ingest.sns.client import SnsUnreachable, SubscribeUrlRefused
+from core.ingest.sns.message import SnsMessage, SnsMessageType
+from core.ingest.sns.signature import SnsRejected
+from core.runtime import Services
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
@@ -56,11 +57,16 @@ async def receive_cloudwatch_alarm(
     x_amz_sns_message_type: Annotated[str | None, Header(description="Set by SNS")] = None,
 ) -> JSONResponse:
     # SNS sends `text/plain; charset=UTF-8` whatever the body is: the body is JSON regardless.
-    body = await read_body_capped(request, services.settings.webhook_max_body_bytes)
-    credentials = await company_for_key(
-        services, x_api_key or api_key, "add ?api_key=<the company's key> to the SNS subscription URL"
+    received = await receive(
+        request,
+        services,
+        SnsMessage,
+        api_key=x_api_key or api_key,
+        how_to_send_key="add ?api_key=<the company's key> to the SNS subscription URL",
+        hmac=Hmac.never,  # SNS signs the message itself; checked below
+        alerts=None,  # taken once the message is known to come from SNS
     )
-    message = parse_json(SnsMessage, body)
+    message, credentials = received.payload, received.credentials
     if x_amz_sns_message_type is not None and x_amz_sns_message_type != message.Type.value:
         raise HTTPException(
             400, f"x-amz-sns-message-type {x_amz_sns_message_type!r} differs from the message's Type"

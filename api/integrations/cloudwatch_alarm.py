@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.integration_settings import CloudWatchSettings
-from api.alert_acceptance import MAX_MESSAGE, MAX_TEXT
+from api.webhooks.acceptance import MAX_MESSAGE, MAX_TEXT
+from core.companies.integration_settings import CloudWatchSettings
 from workflows.types import AlertStatus, Severity
 
 TOOL_SOURCE = "cloudwatch"

@@ -16,7 +16,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from api.alert_acceptance import (
+from api.deps import ServicesDep
+from api.permissions import public
+from api.webhooks.acceptance import (
     MAX_LABELS,
     MAX_MESSAGE,
     MAX_TEXT,
@@ -27,18 +29,14 @@ from api.alert_acceptance import (
     ignored_answer,
     tool_labels,
 )
-from api.deps import ServicesDep
-from api.permissions import public
-from api.webhook_auth import (
+from api.webhooks.auth import (
     MAX_DELIVERY_ID,
-    check_signature,
     checked_delivery_id,
-    company_for_key,
     key_from_authorization,
-    take_rate,
 )
-from api.webhook_body import parse_json, read_body_capped, unusable_field, validated
-from api.webhooks import WEBHOOK_ERRORS, json_body_of
+from api.webhooks.body import unusable_field, validated
+from api.webhooks.openapi import WEBHOOK_ERRORS, json_body_of
+from api.webhooks.preamble import Hmac, receive
 from workflows.types import AlertStatus, Severity
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
@@ -255,19 +253,22 @@ async def receive_datadog(
     x_timestamp: Annotated[str | None, Header()] = None,
     x_delivery_id: Annotated[str | None, Header(description="Default: dd:<$ID>")] = None,
 ) -> JSONResponse:
-    body = await read_body_capped(request, services.settings.webhook_max_body_bytes)
-    credentials = await company_for_key(
+    received = await receive(
+        request,
         services,
-        x_api_key or api_key or key_from_authorization(authorization),
-        "add the X-API-Key custom header to the Datadog webhook, or ?api_key= to its URL",
+        DatadogNotification,
+        api_key=x_api_key or api_key or key_from_authorization(authorization),
+        how_to_send_key="add the X-API-Key custom header to the Datadog webhook, or ?api_key= to its URL",
+        # Datadog cannot sign; a relay in front of it can. A signature that is sent is always checked.
+        hmac=lambda company: (
+            Hmac.required if company.integrations.datadog.require_signature else Hmac.when_sent
+        ),
+        timestamp=x_timestamp,
+        signature=x_signature,
     )
-    # Datadog cannot sign; a relay in front of it can. A signature that is sent is always checked.
-    if credentials.context.integrations.datadog.require_signature or x_signature or x_timestamp:
-        check_signature(services, credentials, timestamp=x_timestamp, signature=x_signature, body=body)
-    take_rate(services, credentials.context.id)
-    notification = parse_json(DatadogNotification, body)
+    notification, company = received.payload, received.company
     alert = alert_of(notification)
     if isinstance(alert, str):
         return ignored_answer(alert)
-    delivery = Delivery(alert, delivery_id_of(x_delivery_id, notification, body))
-    return await accepted_answer(services, credentials.context, [delivery])
+    delivery = Delivery(alert, delivery_id_of(x_delivery_id, notification, received.body))
+    return await accepted_answer(services, company, [delivery])

@@ -13,7 +13,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.alert_acceptance import (
+from api.deps import ServicesDep
+from api.permissions import public
+from api.webhooks.acceptance import (
     MAX_LABELS,
     MAX_MESSAGE,
     MAX_TEXT,
@@ -24,17 +26,13 @@ from api.alert_acceptance import (
     ignored_answer,
     tool_labels,
 )
-from api.deps import ServicesDep
-from api.permissions import public
-from api.webhook_auth import (
-    check_signature,
+from api.webhooks.auth import (
     checked_delivery_id,
-    company_for_key,
     key_from_authorization,
-    take_rate,
 )
-from api.webhook_body import parse_json, read_body_capped, unusable_field, validated
-from api.webhooks import WEBHOOK_ERRORS, json_body_of
+from api.webhooks.body import unusable_field, validated
+from api.webhooks.openapi import WEBHOOK_ERRORS, json_body_of
+from api.webhooks.preamble import receive
 from workflows.types import AlertStatus, Severity
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
@@ -168,19 +166,20 @@ async def receive_zabbix(
     x_timestamp: Annotated[str | None, Header()] = None,
     x_delivery_id: Annotated[str | None, Header(description="Default: zabbix:<event id>:<value>")] = None,
 ) -> JSONResponse:
-    body = await read_body_capped(request, services.settings.webhook_max_body_bytes)
-    credentials = await company_for_key(
+    received = await receive(
+        request,
         services,
-        x_api_key or api_key or key_from_authorization(authorization),
-        "set the media type's api_key parameter (sent as X-API-Key)",
+        ZabbixEvent,
+        api_key=x_api_key or api_key or key_from_authorization(authorization),
+        how_to_send_key="set the media type's api_key parameter (sent as X-API-Key)",
+        timestamp=x_timestamp,
+        signature=x_signature,
     )
-    check_signature(services, credentials, timestamp=x_timestamp, signature=x_signature, body=body)
-    take_rate(services, credentials.context.id)
-    event = parse_json(ZabbixEvent, body)
+    event = received.payload
     alert = alert_of(event)
     if isinstance(alert, str):
         return ignored_answer(alert)
     delivery_id = checked_delivery_id(
         x_delivery_id if x_delivery_id is not None else f"zabbix:{event.event_id}:{event.event_value}"
     )
-    return await accepted_answer(services, credentials.context, [Delivery(alert, delivery_id)])
+    return await accepted_answer(services, received.company, [Delivery(alert, delivery_id)])

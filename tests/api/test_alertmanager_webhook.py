@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client
 
-from tests.api.alertmanager_support import (
+from core.settings import Settings
+from tests.support.alertmanager import (
     ZERO_TIME,
     Reader,
     am_alert,
@@ -22,9 +23,8 @@ from tests.api.alertmanager_support import (
     post_notification,
     resolved,
 )
-from tests.api.fuzzing import FUZZ, json_values
-from tests.stack import Stack, eventually, make_stack
-from worker.settings import Settings
+from tests.support.fuzzing import FUZZ, json_values
+from tests.support.stack import Stack, eventually, make_stack
 
 
 async def assert_nothing_written(stack: Stack, company_id: str) -> None:

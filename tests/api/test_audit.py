@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from activities.accounts import Role
-from activities.audit import SYSTEM_ACTOR, record
-from activities.db.models import AuditLog
-from api.audit import CSV_BATCH, CSV_COLUMNS
-from tests.api.signin import bearer, device, login
-from tests.stack import Stack
+from api.routes.audit import CSV_BATCH, CSV_COLUMNS
+from core.accounts.roles import Role
+from core.audit import SYSTEM_ACTOR, record
+from core.db.models import AuditLog
+from tests.support.signin import bearer, device, login
+from tests.support.stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]
 APPLICATION_CODE = ("activities", "api", "worker", "workflows")

@@ -1,7 +1,7 @@
 """CloudWatch alarms through an SNS HTTPS subscription: POST /api/webhooks/cloudwatch.
 
 The API runs for real (HTTP, PostgreSQL, Temporal worker); only AWS's side of the network is the fake
-in tests/api/sns_fakes.py, which serves our own test certificate at an SNS URL.
+in tests/support/sns_fakes.py, which serves our own test certificate at an SNS URL.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client
 
-from activities.accounts import Role
-from api.services import build_services
-from tests.api.fuzzing import FUZZ, json_values
-from tests.api.signin import bearer
-from tests.api.sns_fakes import (
+from core.accounts.roles import Role
+from core.runtime import build_services
+from core.settings import Settings
+from tests.support.fuzzing import FUZZ, json_values
+from tests.support.signin import bearer
+from tests.support.sns_fakes import (
     CERT_URL,
     REGION,
     TOPIC,
@@ -35,8 +36,7 @@ from tests.api.sns_fakes import (
     signing_key,
     sns_timestamp,
 )
-from tests.stack import Stack, TenantCreds, eventually
-from worker.settings import Settings
+from tests.support.stack import Stack, TenantCreds, eventually
 
 ENDPOINT = "/api/webhooks/cloudwatch"
 

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 from sqlmodel import col, select
 
-from activities.accounts import Role
-from activities.db.models import AuditLog, Company, CompanyApiKey, UserCompany
-from tests.api.signin import bearer
-from tests.stack import Stack, TenantCreds, alert_body
+from core.accounts.roles import Role
+from core.db.models import AuditLog, Company, CompanyApiKey, UserCompany
+from tests.support.signin import bearer
+from tests.support.stack import Stack, TenantCreds, alert_body
 
 POLICY = {
     "window_minutes": 30,

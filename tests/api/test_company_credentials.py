@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from sqlmodel import select
 
-from activities.accounts import Role
-from activities.company_directory import CompanyCredentials
-from activities.db.models import AuditLog, Company, CompanyApiKey
-from tests.api.signin import bearer
-from tests.stack import Stack, TenantCreds, alert_body
+from core.accounts.roles import Role
+from core.companies.directory import CompanyCredentials
+from core.db.models import AuditLog, Company, CompanyApiKey
+from tests.support.signin import bearer
+from tests.support.stack import Stack, TenantCreds, alert_body
 
 
 async def issue_key(stack: Stack, admin: dict[str, str], company_id: str, **body: Any) -> httpx.Response:

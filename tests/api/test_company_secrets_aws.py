@@ -11,12 +11,13 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from activities.accounts import Role, create_company
-from activities.company_secrets import CompanySecrets, LocalSecretStore
-from activities.db.models import Company
-from tests.api.signin import bearer
-from tests.stack import Stack, TenantCreds, alert_body
-from worker.settings import Settings
+from core.accounts.roles import Role
+from core.companies.secrets import CompanySecrets, LocalSecretStore
+from core.companies.service import create_company
+from core.db.models import Company
+from core.settings import Settings
+from tests.support.signin import bearer
+from tests.support.stack import Stack, TenantCreds, alert_body
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities.accounts import Role
-from api.webhook_signature import sign
-from tests.api.fuzzing import FUZZ, json_values
-from tests.api.signin import bearer
-from tests.stack import Stack, TenantCreds, eventually
+from core.accounts.roles import Role
+from core.ingest.signature import sign
+from tests.support.fuzzing import FUZZ, json_values
+from tests.support.signin import bearer
+from tests.support.stack import Stack, TenantCreds, eventually
 
 AGGREG_KEY = "9bd4ac313a4d1e8fae2482df7b77628"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from activities.accounts import Role
-from tests.stack import Stack, TenantCreds, alert_body, eventually
+from core.accounts.roles import Role
+from tests.support.stack import Stack, TenantCreds, alert_body, eventually
 from workflows.types import CorrelationPolicy
 
 

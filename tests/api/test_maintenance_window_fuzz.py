@@ -13,10 +13,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities.accounts import Role
-from tests.api.fuzzing import FUZZ, json_scalars
-from tests.api.signin import bearer
-from tests.stack import Stack, TenantCreds, alert_body
+from core.accounts.roles import Role
+from tests.support.fuzzing import FUZZ, json_scalars
+from tests.support.signin import bearer
+from tests.support.stack import Stack, TenantCreds, alert_body
 
 clock = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 25), st.integers(0, 61)) | st.text(
     max_size=6

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from activities.accounts import Role
-from activities.alert_intake import unrouted_alerts
-from activities.db.models import AuditLog, MaintenanceWindow
-from tests.api.signin import bearer
-from tests.helpers import store_alerts
-from tests.stack import Stack, TenantCreds, alert_body, eventually
+from core.accounts.roles import Role
+from core.db.models import AuditLog, MaintenanceWindow
+from core.ingest.intake import unrouted_alerts
+from tests.support.helpers import store_alerts
+from tests.support.signin import bearer
+from tests.support.stack import Stack, TenantCreds, alert_body, eventually
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

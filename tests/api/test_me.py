@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from activities.accounts import Role
-from tests.api.signin import audit_entries, bearer, login, refresh, sign_in, whoami
-from tests.stack import Stack
+from core.accounts.roles import Role
+from tests.support.signin import audit_entries, bearer, login, refresh, sign_in, whoami
+from tests.support.stack import Stack
 
 
 async def change_password(stack: Stack, access_token: str, current: str, new: str) -> int:

@@ -37,9 +37,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from activities.accounts import Role
-from tests.api.signin import bearer, fresh_ip
-from tests.stack import Stack
+from core.accounts.roles import Role
+from tests.support.signin import bearer, fresh_ip
+from tests.support.stack import Stack
 
 EXAMPLES_PER_OPERATION = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 20}
 NOT_FUZZED = {

@@ -26,14 +26,16 @@ except ImportError:  # FastAPI before 0.16x flattened included routers into app.
         return iter(routes)
 
 
-from activities.accounts import Role, create_user, issue_api_key
-from activities.db.models import MaintenanceWindow
 from api.app import create_app
 from api.permissions import PUBLIC, ROLE_PERMISSIONS, CanReadCompanies, Permission
-from tests.api.signin import device, login
+from core.accounts.roles import Role
+from core.accounts.users import create_user
+from core.companies.service import issue_api_key
+from core.db.models import MaintenanceWindow
+from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
-from tests.stack import Stack, TenantCreds, alert_body, eventually
-from worker.settings import Settings
+from tests.support.signin import device, login
+from tests.support.stack import Stack, TenantCreds, alert_body, eventually
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 WITH_BODY = {"POST", "PUT", "PATCH"}

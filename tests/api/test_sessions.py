@@ -15,10 +15,12 @@ import pytest
 from sqlalchemy import delete, update
 from sqlmodel import col
 
-from activities import auth_sessions
-from activities.accounts import Role
-from activities.db.models import User, UserCompany
-from tests.api.signin import (
+from core.accounts import auth_sessions
+from core.accounts.roles import Role
+from core.db.models import User, UserCompany
+from core.settings import Settings
+from tests.conftest import TEST_SECRET_KEY
+from tests.support.signin import (
     audit_entries,
     bearer,
     device,
@@ -28,9 +30,7 @@ from tests.api.signin import (
     sign_in,
     whoami,
 )
-from tests.conftest import TEST_SECRET_KEY
-from tests.stack import Stack
-from worker.settings import Settings
+from tests.support.stack import Stack
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-from tests.stack import Stack, alert_body, eventually
+from tests.support.stack import Stack, alert_body, eventually
 
 
 async def test_alert_opens_incident_visible_in_database(stack: Stack) -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.integrations.aws_sns import AwsSns
-from api.integrations.sns_message import SnsMessage
-from api.integrations.sns_signature import SnsRejected
+from core.ingest.sns.client import AwsSns
+from core.ingest.sns.message import SnsMessage
+from core.ingest.sns.signature import SnsRejected
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sns"
 GENUINE = ["genuine-2015-notification", "genuine-2019-notification-unicode"]

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 from sqlmodel import col, select
 
-from activities.accounts import Role
-from activities.db.models import AuditLog
-from tests.api.signin import bearer, device, login
-from tests.stack import Stack
+from core.accounts.roles import Role
+from core.db.models import AuditLog
+from tests.support.signin import bearer, device, login
+from tests.support.stack import Stack
 
 
 def new_user(role: str = "technician", company_ids: list[str] | None = None, **extra: Any) -> dict[str, Any]:

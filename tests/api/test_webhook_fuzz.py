@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.webhook_signature import sign
-from tests.api.fuzzing import FUZZ, json_values
-from tests.stack import Stack, alert_body
+from core.ingest.signature import sign
+from tests.support.fuzzing import FUZZ, json_values
+from tests.support.stack import Stack, alert_body
 
 DELIBERATE = {200, 202, 400, 401, 413, 422, 429}
 FIELDS = [

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.stack import Stack, alert_body, eventually
+from tests.support.stack import Stack, alert_body, eventually
 
 
 async def test_same_delivery_id_twice_answers_duplicate_with_the_same_alert_and_incident(

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 from temporalio.client import Client
 
-from api.webhook_signature import sign
-from tests.stack import Stack, alert_body, make_stack, signed_headers
-from worker.settings import Settings
+from core.ingest.signature import sign
+from core.settings import Settings
+from tests.support.stack import Stack, alert_body, make_stack, signed_headers
 
 MAX_BODY = 256 * 1024
 

@@ -25,11 +25,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities.accounts import Role
-from api.webhook_signature import sign
-from tests.api.fuzzing import FUZZ, json_values
-from tests.api.signin import bearer
-from tests.stack import Stack, TenantCreds, eventually
+from core.accounts.roles import Role
+from core.ingest.signature import sign
+from tests.support.fuzzing import FUZZ, json_values
+from tests.support.signin import bearer
+from tests.support.stack import Stack, TenantCreds, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 MEDIA_TYPE = ROOT / "docs" / "integrations" / "zabbix_mediatype.yaml"

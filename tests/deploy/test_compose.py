@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from api.agent import router as agent_router
+from api.routes.agent import router as agent_router
 from worker.temporal_server import SEARCH_ATTRIBUTE_TYPES
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.webhook_signature import sign
+from core.ingest.signature import sign
 
 CLI = Path(sys.executable).parent / "alert-whisperer"
 

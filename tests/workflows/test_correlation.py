@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from workflows.correlation import (
+from workflows.incident.correlation import (
     absorb,
     accepts_alerts,
     aggregation_key,

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.services import build_services
-from tests.helpers import store_alerts
-from tests.stack import eventually, make_stack
-from worker.settings import Settings
+from core.runtime import build_services
+from core.settings import Settings
+from tests.support.helpers import store_alerts
+from tests.support.stack import eventually, make_stack
 from worker.worker import build_worker
-from workflows.correlation import incident_workflow_id
-from workflows.incident import SEARCH_ATTRIBUTE_KEYS, IncidentWorkflow
+from workflows.incident.correlation import incident_workflow_id
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.types import (
     AddAlerts,
     AlertStatus,
@@ -27,23 +21,6 @@ from workflows.types import (
     IncidentStart,
     IncidentStatus,
 )
-
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-
-
-@pytest.fixture
-async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={key.name: key.indexed_value_type for key in SEARCH_ATTRIBUTE_KEYS},
-        )
-    )
-    yield env
-    await env.shutdown()
 
 
 async def test_flapping_incident_resolves_after_a_quiet_flap_window(

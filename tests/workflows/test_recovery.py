@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from workflows.recovery import end_flapping, mark_flapping, quiet_deadline, resolved_by_technician, settle
+from workflows.incident.recovery import (
+    end_flapping,
+    mark_flapping,
+    quiet_deadline,
+    resolved_by_technician,
+    settle,
+)
 from workflows.types import (
     CorrelationPolicy,
     IncidentState,

@@ -13,8 +13,8 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.helpers import HISTORIES
-from tests.workflows.drifted_incident import DriftedIncidentWorkflow
+from tests.support.drifted_incident import DriftedIncidentWorkflow
+from tests.support.helpers import HISTORIES
 from worker.replay import load_history, replay_files
 
 RECORDED = sorted(HISTORIES.glob("*.json"))

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workflows.scoring import priority_score
+from workflows.incident.scoring import priority_score
 from workflows.types import Severity
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,0 +1,311 @@
+"""Client companies and their settings (credentials: api/company_credentials.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+
+from api.deps import Principal, ServicesDep, SessionDep
+from api.fields import NoNul
+from api.permissions import (
+    CanCreateCompanies,
+    CanDeleteCompanies,
+    CanReadCompanies,
+    CanUpdateCompanies,
+)
+from api.tenancy import ScopedCompany, scoped
+from core.audit import record
+from core.companies import service as companies
+from core.companies.integration_settings import IntegrationSettings
+from core.db.models import Alert, Company, CompanyApiKey, Incident, MaintenanceWindow, UserCompany
+from core.errors import CompanyInUse
+from workflows.policy import CompanyPolicy
+
+router = APIRouter(prefix="/api/companies", tags=["companies"])
+
+
+def _strip_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+class Asset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[
+        str, Field(min_length=1, max_length=255, description="as alerts name it (asset_name)"), NoNul
+    ]
+    asset_id: Annotated[str, Field(max_length=255), NoNul] | None = None
+    kind: Annotated[str, Field(max_length=60, description="server, database, network, …"), NoNul] | None = (
+        None
+    )
+    tags: list[Annotated[str, Field(max_length=100), NoNul]] = Field(default_factory=list, max_length=50)
+
+    _name = field_validator("name")(_strip_not_blank)
+
+
+class MonitoringIntegration(BaseModel):
+    """A tool that sends this company's alerts (no credentials here: tools sign with the company's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: Annotated[
+        str, Field(min_length=1, max_length=100, description="as alerts name it (tool_source)"), NoNul
+    ]
+    name: Annotated[str, Field(max_length=200), NoNul] = ""
+    enabled: bool = True
+
+    _tool = field_validator("tool")(_strip_not_blank)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), NoNul]
+CriticalAssets = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=255), NoNul]], Field(max_length=1000)
+]
+Assets = Annotated[list[Asset], Field(max_length=5000)]
+Integrations = Annotated[list[MonitoringIntegration], Field(max_length=100)]
+
+
+class CompanyBase(BaseModel):
+    name: str
+    policy: CompanyPolicy = Field(default_factory=CompanyPolicy)
+    critical_assets: list[str] = Field(default_factory=list)
+    assets: list[Asset] = Field(default_factory=list)
+    monitoring_integrations: list[MonitoringIntegration] = Field(default_factory=list)
+    integration_settings: IntegrationSettings = Field(
+        default_factory=IntegrationSettings,
+        description="how the native endpoints (Alertmanager, Datadog, CloudWatch) read this company's alerts",
+    )
+
+
+class CompanyCreate(CompanyBase):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    critical_assets: CriticalAssets = Field(default_factory=list)
+    assets: Assets = Field(default_factory=list)
+    monitoring_integrations: Integrations = Field(default_factory=list)
+
+    _name = field_validator("name")(_strip_not_blank)
+
+
+class CompanyUpdate(BaseModel):
+    """Only the fields sent change; `policy`, when sent, replaces the whole policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    policy: CompanyPolicy | None = None
+    critical_assets: CriticalAssets | None = None
+    assets: Assets | None = None
+    monitoring_integrations: Integrations | None = None
+    integration_settings: IntegrationSettings | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else _strip_not_blank(value)
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> CompanyUpdate:
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep it")
+        return self
+
+
+class CompanyPublic(CompanyBase):
+    id: str
+    secret_backend: str
+    hmac_previous_valid_until: datetime | None = Field(
+        description="until then the HMAC secret before the last rotation still verifies"
+    )
+    created_at: datetime
+
+
+class CompanyCreated(CompanyPublic):
+    """The only time the API key and HMAC secret are shown: store them now."""
+
+    api_key_id: str
+    api_key: str
+    hmac_secret: str
+
+
+SETTINGS_FIELDS = (
+    "name",
+    "policy",
+    "critical_assets",
+    "assets",
+    "monitoring_integrations",
+    "integration_settings",
+)
+
+
+def to_public(company: Company) -> CompanyPublic:
+    return CompanyPublic(
+        id=company.id,
+        name=company.name,
+        # Only the fields we know: a policy written by an older version may carry others.
+        policy=CompanyPolicy.model_validate(
+            {k: v for k, v in (company.policy or {}).items() if k in CompanyPolicy.model_fields}
+        ),
+        critical_assets=company.critical_assets or [],
+        assets=[Asset.model_validate(a) for a in company.assets or []],
+        monitoring_integrations=[
+            MonitoringIntegration.model_validate(i) for i in company.monitoring_integrations
+        ],
+        integration_settings=IntegrationSettings.stored(company.integration_settings),
+        secret_backend=company.secret_backend,
+        hmac_previous_valid_until=company.hmac_previous_expires_at,
+        created_at=company.created_at,
+    )
+
+
+def _settings_of(company: Company) -> dict[str, Any]:
+    return {f: getattr(company, f) for f in SETTINGS_FIELDS}
+
+
+def forget_cached_credentials(services: ServicesDep) -> None:
+    # The webhook's directory caches companies for seconds; changes take effect on the next request.
+    services.directory.forget()
+
+
+async def audit_change(
+    session: SessionDep,
+    principal: Principal,
+    action: str,
+    company_id: str,
+    *,
+    object_type: str = "company",
+    object_id: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    await record(
+        session,
+        actor=principal.user.id,
+        action=action,
+        company_id=company_id,
+        object_type=object_type,
+        object_id=object_id or company_id,
+        before=before,
+        after=after,
+    )
+
+
+@router.get("", response_model=list[CompanyPublic])
+async def list_companies(principal: CanReadCompanies, session: SessionDep) -> list[CompanyPublic]:
+    query = scoped(select(Company), Company.id, principal).order_by(col(Company.name), col(Company.id))
+    return [to_public(c) for c in (await session.execute(query)).scalars()]
+
+
+@router.post("", response_model=CompanyCreated, status_code=201)
+async def create_company(
+    principal: CanCreateCompanies,
+    body: CompanyCreate,
+    session: SessionDep,
+    services: ServicesDep,
+) -> CompanyCreated:
+    issued = await companies.create_company(
+        session,
+        services.secrets,
+        body.name,
+        policy=body.policy,
+        critical_assets=body.critical_assets,
+        assets=[a.model_dump(mode="json") for a in body.assets],
+        monitoring_integrations=[i.model_dump(mode="json") for i in body.monitoring_integrations],
+        integration_settings=body.integration_settings.model_dump(mode="json"),
+    )
+    company = await session.get(Company, issued.id)
+    assert company is not None
+    await audit_change(
+        session,
+        principal,
+        "company.create",
+        company.id,
+        after={**_settings_of(company), "secret_backend": company.secret_backend},
+    )
+    await session.commit()
+    forget_cached_credentials(services)
+    return CompanyCreated(
+        **to_public(company).model_dump(),
+        api_key_id=issued.api_key_id,
+        api_key=issued.api_key,
+        hmac_secret=issued.hmac_secret,
+    )
+
+
+@router.get("/{company_id}", response_model=CompanyPublic)
+async def get_company(principal: CanReadCompanies, company: ScopedCompany) -> CompanyPublic:
+    return to_public(company)
+
+
+@router.put("/{company_id}", response_model=CompanyPublic)
+async def update_company(
+    principal: CanUpdateCompanies,
+    company: ScopedCompany,
+    body: CompanyUpdate,
+    session: SessionDep,
+    services: ServicesDep,
+) -> CompanyPublic:
+    """Changes the fields sent; alerts from now on follow the new policy."""
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    before = {f: getattr(company, f) for f in changes if getattr(company, f) != changes[f]}
+    for field in before:
+        setattr(company, field, changes[field])
+    if before:
+        after = {f: changes[f] for f in before}
+        await audit_change(session, principal, "company.update", company.id, before=before, after=after)
+    await session.commit()
+    forget_cached_credentials(services)
+    return to_public(company)
+
+
+@router.delete("/{company_id}", status_code=204, responses={409: {"description": "the company has data"}})
+async def delete_company(
+    principal: CanDeleteCompanies,
+    company: ScopedCompany,
+    session: SessionDep,
+    services: ServicesDep,
+) -> Response:
+    """Deletes a company that has no alerts or incidents: one created by mistake, or not yet in use.
+
+    A company with alerts or incidents answers 409 and stays: its history (and the audit trail that
+    refers to it) must remain readable, and running incident workflows belong to it. To stop such a
+    company's intake, revoke its API keys. The delete removes its API keys, its user memberships (the
+    users remain, in their other companies) and its HMAC secret (in Secrets Manager: recoverable for a
+    week). Nothing is soft-deleted because the schema has no archived state for companies.
+    """
+    alerts = await _count(session, Alert.company_id, company.id)
+    incidents = await _count(session, Incident.company_id, company.id)
+    if alerts or incidents:
+        raise CompanyInUse(
+            f"company {company.id} has {incidents} incidents and {alerts} alerts, which keep referring to "
+            "it; revoke its API keys to stop its alerts instead"
+        )
+    before = {**_settings_of(company), "secret_backend": company.secret_backend}
+    await session.execute(delete(CompanyApiKey).where(col(CompanyApiKey.company_id) == company.id))
+    await session.execute(delete(UserCompany).where(col(UserCompany.company_id) == company.id))
+    await session.execute(delete(MaintenanceWindow).where(col(MaintenanceWindow.company_id) == company.id))
+    await session.delete(company)
+    await session.flush()
+    await services.secrets.discard(company)
+    await audit_change(session, principal, "company.delete", company.id, before=before)
+    await session.commit()
+    forget_cached_credentials(services)
+    return Response(status_code=204)
+
+
+async def _count(session: SessionDep, company_column: Any, company_id: str) -> int:
+    query = select(func.count()).where(company_column == company_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,196 @@
+"""Incidents as projected from their workflows, scoped to the caller's companies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlmodel import col, select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Principal, ServicesDep, SessionDep
+from api.fields import NoNul
+from api.permissions import CanActOnIncidents, CanReadIncidents
+from api.tenancy import scoped
+from core.audit import record
+from core.db.models import Alert, Incident
+from workflows.incident.workflow import IncidentWorkflow
+from workflows.types import IncidentStatus, ResolveIncident, Severity
+
+router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+
+
+class IncidentPublic(BaseModel):
+    id: str
+    company_id: str
+    title: str
+    status: str
+    severity: str
+    priority_score: int
+    alert_count: int
+    recovery_count: int
+    tool_sources: list[str]
+    recovered_series: list[str]
+    signature: str
+    asset_name: str
+    asset_id: str | None
+    category: str | None
+    assigned_to: str | None
+    aggregation_key: str
+    workflow_id: str
+    created_at: datetime
+    updated_at: datetime
+    last_alert_at: datetime | None
+    resolution: str | None = Field(description="auto_resolved, confirmed or resolved_manually")
+    resolved_at: datetime | None
+    resolved_by: str | None
+    awaiting_confirmation: bool = Field(description="every series recovered; a technician must confirm")
+    flapping_series: list[str]
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class AlertPublic(BaseModel):
+    id: str
+    asset_name: str
+    asset_id: str | None
+    signature: str
+    severity: str
+    status: str
+    message: str
+    tool_source: str
+    category: str | None
+    fingerprint: str
+    aggregation_key: str
+    received_at: datetime
+    occurred_at: datetime | None
+
+
+class IncidentDetail(IncidentPublic):
+    alerts: list[AlertPublic]
+    temporal_ui_url: str
+
+
+def to_public(incident: Incident) -> IncidentPublic:
+    return IncidentPublic(**incident.model_dump(), workflow_id=incident.id)
+
+
+@router.get("", response_model=IncidentPage)
+async def list_incidents(
+    principal: CanReadIncidents,
+    session: SessionDep,
+    company_id: str | None = None,
+    status: IncidentStatus | None = None,
+    severity: Severity | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> IncidentPage:
+    query = scoped(select(Incident), Incident.company_id, principal)
+    if company_id:
+        query = query.where(Incident.company_id == company_id)
+    if status:
+        query = query.where(Incident.status == status.value)
+    else:
+        query = query.where(Incident.status != IncidentStatus.pending.value)  # not surfaced until min_alerts
+    if severity:
+        query = query.where(Incident.severity == severity.value)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(
+        query.order_by(col(Incident.updated_at).desc(), col(Incident.id)).limit(limit).offset(offset)
+    )
+    return IncidentPage(items=[to_public(i) for i in rows.scalars()], total=total, limit=limit, offset=offset)
+
+
+async def scoped_incident(session: SessionDep, principal: Principal, incident_id: str) -> Incident:
+    incident = (
+        await session.execute(
+            scoped(select(Incident), Incident.company_id, principal).where(Incident.id == incident_id)
+        )
+    ).scalar_one_or_none()
+    if incident is None:
+        raise HTTPException(404, f"no incident {incident_id}")
+    return incident
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail)
+async def get_incident(
+    incident_id: str,
+    principal: CanReadIncidents,
+    session: SessionDep,
+    services: ServicesDep,
+    alert_limit: Annotated[int, Query(ge=0, le=1000)] = 100,
+) -> IncidentDetail:
+    incident = await scoped_incident(session, principal, incident_id)
+    alerts = await session.execute(
+        select(Alert)
+        .where(Alert.incident_id == incident.id, Alert.company_id == incident.company_id)
+        .order_by(col(Alert.received_at).desc())
+        .limit(alert_limit)
+    )
+    settings = services.settings
+    namespace_url = f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{settings.temporal_namespace}"
+    ui = f"{namespace_url}/workflows/{incident.id}"
+    return IncidentDetail(
+        **to_public(incident).model_dump(),
+        alerts=[AlertPublic(**a.model_dump()) for a in alerts.scalars()],
+        temporal_ui_url=ui,
+    )
+
+
+class ResolveRequest(BaseModel):
+    note: Annotated[str, Field(max_length=2000), NoNul] = ""
+
+
+@router.post(
+    "/{incident_id}/resolve",
+    response_model=IncidentPublic,
+    responses={409: {"description": "the incident is already resolved"}},
+)
+async def resolve_incident(
+    incident_id: str,
+    principal: CanActOnIncidents,
+    session: SessionDep,
+    services: ServicesDep,
+    body: ResolveRequest | None = None,
+) -> IncidentPublic:
+    """Resolves the incident, or confirms a recovery it is waiting on (company policy `on_recovery`)."""
+    incident = await scoped_incident(session, principal, incident_id)
+    note = body.note if body else ""
+    handle = services.temporal.get_workflow_handle(incident.id)
+    try:
+        state = await handle.execute_update(
+            IncidentWorkflow.resolve,
+            ResolveIncident(user_id=principal.user.id, note=note),
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(err)
+        raise HTTPException(409, f"cannot resolve incident {incident.id}: {reason}") from None
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise HTTPException(
+            409, f"incident {incident.id} has ended (it is {incident.status}); nothing left to resolve"
+        ) from None
+    await record(
+        session,
+        actor=principal.user.id,
+        action="incident.resolve",
+        company_id=incident.company_id,
+        object_type="incident",
+        object_id=incident.id,
+        after={"resolution": state.resolution, "note": note},
+    )
+    await session.commit()
+    await session.refresh(incident)
+    return to_public(incident)

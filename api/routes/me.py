@@ -1,0 +1,138 @@
+"""The signed-in user's own profile and password."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.deps import Principal, ServicesDep, SessionDep
+from api.fields import NoNul
+from api.permissions import CanManageSelf
+from api.routes.auth import device_of, refuse_if_throttled, throttle_keys
+from core import audit
+from core.accounts import auth_sessions, login_throttle
+from core.accounts.auth_sessions import Reason
+from core.security import hash_password, verify_password
+
+router = APIRouter(prefix="/api/users/me", tags=["me"])
+
+WRONG_CURRENT_PASSWORD = "current password is wrong"  # noqa: S105 (a message, not a secret)
+
+
+class Me(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: str
+    category: str | None
+    company_ids: list[str]
+    created_at: datetime
+    password_changed_at: datetime | None
+
+
+class ProfileUpdate(BaseModel):
+    """Only the name: role, email and companies are changed by an administrator."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=200), NoNul]
+
+    @field_validator("name")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        # Stripped after the length check, so the limit applies to what was sent, as the schema says.
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=8, max_length=1024)
+
+
+def _me(principal: Principal) -> Me:
+    user = principal.user
+    return Me(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        category=user.category,
+        company_ids=sorted(principal.company_ids),
+        created_at=user.created_at,
+        password_changed_at=user.password_changed_at,
+    )
+
+
+@router.get("", response_model=Me)
+async def read_me(principal: CanManageSelf) -> Me:
+    return _me(principal)
+
+
+@router.put("", response_model=Me)
+async def update_me(body: ProfileUpdate, principal: CanManageSelf, session: SessionDep) -> Me:
+    user = principal.user
+    before = {"name": user.name}
+    user.name = body.name
+    session.add(user)
+    await audit.record(
+        session,
+        actor=user.id,
+        action="user.profile_updated",
+        company_id=None,
+        object_type="user",
+        object_id=user.id,
+        before=before,
+        after={"name": user.name},
+    )
+    await session.commit()
+    return _me(principal)
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    response_class=Response,
+    responses={
+        400: {"description": WRONG_CURRENT_PASSWORD},
+        429: {"description": "too many wrong passwords"},
+    },
+)
+async def change_password(
+    body: PasswordChange,
+    request: Request,
+    principal: CanManageSelf,
+    services: ServicesDep,
+    session: SessionDep,
+) -> None:
+    """Sets a new password and signs every other device out; this one stays signed in."""
+    user, now = principal.user, datetime.now(UTC)
+    # Guessing the current password with a stolen access token is throttled like guessing it at sign-in.
+    keys = throttle_keys(user.email, device_of(request))
+    await refuse_if_throttled(session, keys, now)
+    if not verify_password(user.password_hash, body.current_password):
+        await login_throttle.record_failure(session, keys, now, services.settings.login_backoff_base_s)
+        await session.commit()
+        raise HTTPException(400, WRONG_CURRENT_PASSWORD)
+    await login_throttle.forget(session, login_throttle.account_key(user.email))
+    if body.new_password == body.current_password:
+        raise HTTPException(400, "new password must differ from the current one")
+    user.password_hash = hash_password(body.new_password)
+    user.password_changed_at = now
+    session.add(user)
+    ended = await auth_sessions.revoke_all(
+        session, user_id=user.id, reason=Reason.password_changed, now=now, keep=principal.session_id
+    )
+    await audit.record(
+        session,
+        actor=user.id,
+        action="user.password_changed",
+        company_id=None,
+        object_type="user",
+        object_id=user.id,
+        after={"sessions_revoked": ended},
+    )
+    await session.commit()

@@ -1,0 +1,47 @@
+"""Creating user accounts: shared by the CLI, the dev seed and the API."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from core.accounts.roles import Role
+from core.db.models import Company, User, UserCompany
+from core.errors import AccountError, EmailTaken
+from core.security import hash_password
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    company_ids: list[str],
+    name: str = "",
+    category: str | None = None,
+) -> User:
+    email = email.strip().lower()
+    if len(password) < 8:
+        raise AccountError("password must have at least 8 characters")
+    if role != Role.msp_admin and not company_ids:
+        raise AccountError(f"a {role.value} belongs to at least one company (--company ID)")
+    if (await session.execute(select(User).where(User.email == email))).first():
+        raise EmailTaken(f"a user with email {email} already exists")
+    for company_id in company_ids:
+        if await session.get(Company, company_id) is None:
+            raise AccountError(f"no company with id {company_id}")
+    user = User(
+        email=email, name=name, password_hash=hash_password(password), role=role.value, category=category
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Another request took the email between our check and this insert.
+        raise EmailTaken(f"a user with email {email} already exists") from None
+    for company_id in company_ids:
+        session.add(UserCompany(user_id=user.id, company_id=company_id))
+    await session.flush()
+    return user

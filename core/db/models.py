@@ -1,0 +1,238 @@
+"""Tables. The incident workflow owns incident state; `incident` here is its projection for listing."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Table
+from sqlmodel import Field, SQLModel
+
+from core.db.types import UTCDateTime
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel class, for bulk statements."""
+    table: Table = getattr(model, "__table__")  # noqa: B009 (SQLModel sets it dynamically)
+    return table
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def _json(default: Any = None) -> Any:
+    return Field(default_factory=lambda: default() if callable(default) else default, sa_column=Column(JSON))
+
+
+class Company(SQLModel, table=True):
+    id: str = Field(default_factory=lambda: new_id("co"), primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    # "local": the HMAC secret is stored here, encrypted; "aws": it lives in AWS Secrets Manager under
+    # hmac_secret_ref, whose AWSPREVIOUS version is the previous secret.
+    secret_backend: str = Field(default="local", max_length=20)
+    hmac_secret_ref: str | None = Field(default=None, max_length=400)
+    hmac_secret_encrypted: str | None = None
+    hmac_previous_encrypted: str | None = None
+    # Until then the previous HMAC secret still verifies, so senders can switch over without failures.
+    hmac_previous_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    policy: dict[str, Any] = _json(dict)
+    critical_assets: list[str] = _json(list)
+    assets: list[dict[str, Any]] = _json(list)
+    monitoring_integrations: list[dict[str, Any]] = _json(list)
+    # Native integrations' settings (activities/integration_settings.py).
+    integration_settings: dict[str, Any] = _json(dict)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
+
+
+class CompanyApiKey(SQLModel, table=True):
+    """API keys, stored as SHA-256 hashes; rotation leaves the old key valid until expires_at."""
+
+    __tablename__ = "company_api_key"
+    id: str = Field(default_factory=lambda: new_id("key"), primary_key=True, max_length=40)
+    company_id: str = Field(foreign_key="company.id", index=True, max_length=40)
+    key_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class User(SQLModel, table=True):
+    id: str = Field(default_factory=lambda: new_id("usr"), primary_key=True, max_length=40)
+    email: str = Field(index=True, unique=True, max_length=320)
+    name: str = Field(default="", max_length=200)
+    password_hash: str
+    role: str = Field(max_length=20)
+    category: str | None = Field(default=None, max_length=60)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
+    password_changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class UserCompany(SQLModel, table=True):
+    __tablename__ = "user_company"
+    user_id: str = Field(foreign_key="user.id", primary_key=True, max_length=40)
+    company_id: str = Field(foreign_key="company.id", primary_key=True, max_length=40)
+
+
+class Alert(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_alert_unrouted", "incident_id", "disposition", "received_at"),
+        Index("ix_alert_company_received", "company_id", "received_at"),
+        Index("ix_alert_series", "company_id", "fingerprint", "received_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    company_id: str = Field(max_length=40)
+    delivery_id: str = Field(max_length=200)
+    asset_name: str = Field(max_length=255)
+    asset_id: str | None = Field(default=None, max_length=255)
+    signature: str = Field(max_length=255)
+    severity: str = Field(max_length=10)
+    message: str
+    tool_source: str = Field(max_length=100)
+    category: str | None = Field(default=None, max_length=100)
+    labels: dict[str, Any] = _json(dict)
+    status: str = Field(max_length=10)
+    # The alert series: the tool's own fingerprint where it has one, else a hash of asset and signature.
+    fingerprint: str = Field(max_length=255)
+    aggregation_key: str = Field(max_length=600)
+    occurred_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    incident_id: str | None = Field(default=None, max_length=120)
+    # Which record_alerts call attached it: a retried call (same token) gets the same answer again.
+    attach_token: str | None = Field(default=None, max_length=40)
+    # Why an accepted alert is in no incident on purpose, e.g. a recovery with no open incident.
+    disposition: str | None = Field(default=None, max_length=40)
+    # Set when the alert arrived inside a maintenance window: stored, suppressed, in no incident.
+    maintenance_window_id: str | None = Field(default=None, max_length=40)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """Delivery ids seen in the last 24 h, for idempotent webhooks."""
+
+    __tablename__ = "webhook_delivery"
+    company_id: str = Field(primary_key=True, max_length=40)
+    delivery_id: str = Field(primary_key=True, max_length=200)
+    alert_id: str = Field(max_length=40)
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class Incident(SQLModel, table=True):
+    __table_args__ = (Index("ix_incident_company_updated", "company_id", "updated_at"),)
+    id: str = Field(primary_key=True, max_length=120)
+    company_id: str = Field(max_length=40)
+    aggregation_key: str = Field(max_length=600)
+    generation: int
+    status: str = Field(max_length=20, index=True)
+    severity: str = Field(max_length=10)
+    priority_score: int
+    alert_count: int
+    recovery_count: int = 0
+    tool_sources: list[str] = _json(list)
+    recovered_series: list[str] = _json(list)
+    signature: str = Field(max_length=255)
+    asset_name: str = Field(max_length=255)
+    asset_id: str | None = Field(default=None, max_length=255)
+    category: str | None = Field(default=None, max_length=100)
+    title: str = Field(default="", max_length=300)
+    assigned_to: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_alert_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # "auto_resolved" (every series recovered) or "confirmed" (a technician confirmed the recovery).
+    resolution: str | None = Field(default=None, max_length=40)
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    resolved_by: str | None = Field(default=None, max_length=40)
+    # Every series recovered, and company policy asks a technician to confirm before it resolves.
+    awaiting_confirmation: bool = False
+    flapping_series: list[str] = _json(list)
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """A quiet period of one company: matching alerts are stored, suppressed and open no incident."""
+
+    __tablename__ = "maintenance_window"
+    id: str = Field(default_factory=lambda: new_id("mw"), primary_key=True, max_length=40)
+    company_id: str = Field(foreign_key="company.id", index=True, max_length=40)
+    name: str = Field(max_length=200)
+    # "once" (starts_at..ends_at), "weekly" (weekly intervals) or "cron" (cron start + duration_minutes).
+    kind: str = Field(max_length=10)
+    timezone: str = Field(default="UTC", max_length=64)
+    starts_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    ends_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    weekly: list[dict[str, Any]] = _json(list)
+    cron: str | None = Field(default=None, max_length=120)
+    duration_minutes: int | None = None
+    match_assets: list[str] = _json(list)
+    match_signatures: list[str] = _json(list)
+    match_labels: dict[str, Any] = _json(dict)
+    enabled: bool = True
+    created_by: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CorrelationHead(SQLModel, table=True):
+    """The newest incident generation per aggregation key, where routing starts looking."""
+
+    __tablename__ = "correlation_head"
+    company_id: str = Field(primary_key=True, max_length=40)
+    aggregation_key: str = Field(primary_key=True, max_length=600)
+    generation: int
+    incident_id: str = Field(max_length=120)
+
+
+class AuthSession(SQLModel, table=True):
+    """One signed-in device: its refresh tokens form one family; revoking it signs the device out."""
+
+    __tablename__ = "auth_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=40)
+    user_agent: str = Field(default="", max_length=400)
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_reason: str | None = Field(default=None, max_length=60)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per account and per IP, for exponential back-off."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=400)
+    failures: int = 0
+    last_failure_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    blocked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_token"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=40)
+    family_id: str = Field(index=True, max_length=64)
+    token_hash: str = Field(max_length=64, unique=True)
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    user_agent: str = Field(default="", max_length=400)
+    ip: str = Field(default="", max_length=64)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: str = Field(default_factory=lambda: new_id("aud"), primary_key=True, max_length=40)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), index=True))
+    actor: str = Field(max_length=120)
+    action: str = Field(max_length=80, index=True)
+    company_id: str | None = Field(default=None, max_length=40, index=True)
+    object_type: str = Field(default="", max_length=40)
+    object_id: str = Field(default="", max_length=120)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

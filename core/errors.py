@@ -1,0 +1,15 @@
+"""Domain errors of the core; the API maps each to its HTTP status in one place (api/app.py)."""
+
+from __future__ import annotations
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be carried out as asked (HTTP 422)."""
+
+
+class EmailTaken(AccountError):
+    """Another user already has this email (HTTP 409)."""
+
+
+class CompanyInUse(AccountError):
+    """The company still has data that refers to it (HTTP 409)."""

@@ -1,0 +1,205 @@
+"""A running Alert Whisperer for tests: the real API over HTTP and a real worker, on a test task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+from sqlalchemy import select, text
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.app import create_app
+from core.accounts.roles import Role
+from core.accounts.users import create_user
+from core.companies.service import create_company
+from core.db.models import Alert, Incident
+from core.ingest.signature import sign
+from core.runtime import Services, build_services
+from core.settings import Settings
+from worker.worker import build_worker
+from workflows.types import CorrelationPolicy
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TenantCreds:
+    id: str
+    api_key: str
+    hmac_secret: str
+
+
+def alert_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "asset_name": "db-prod-01",
+        "signature": "disk_space_critical",
+        "severity": "high",
+        "message": "Disk /var at 95%",
+        "tool_source": "datadog",
+    }
+    body.update(overrides)
+    return body
+
+
+def signed_headers(
+    creds: TenantCreds, body: bytes, *, delivery_id: str | None = None, timestamp: int | None = None
+) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "Content-Type": "application/json",
+        "X-API-Key": creds.api_key,
+        "X-Timestamp": ts,
+        "X-Signature": sign(creds.hmac_secret, ts, body),
+        "X-Delivery-ID": delivery_id or str(uuid.uuid4()),
+    }
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    services: Services
+    client: Client
+    url: str = ""
+    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=60))
+    _server: uvicorn.Server | None = None
+    _server_task: asyncio.Task[None] | None = None
+    _worker: Worker | None = None
+    _worker_task: asyncio.Task[None] | None = None
+
+    async def start_api(self) -> None:
+        config = uvicorn.Config(
+            create_app(self.settings, self.services),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            # Longer than httpx's 5 s pool expiry, so the server never closes an idle connection just as
+            # the client reuses it (a ReadError on a busy machine).
+            timeout_keep_alive=30,
+        )
+        self._server = uvicorn.Server(config)
+        self._server_task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            await asyncio.sleep(0.02)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start_worker(self) -> None:
+        self._worker = build_worker(self.client, self.services, task_queue=self.settings.task_queue)
+        self._worker_task = asyncio.create_task(self._worker.run())
+
+    async def stop_worker(self) -> None:
+        if self._worker is not None:
+            await self._worker.shutdown()
+            assert self._worker_task is not None
+            await asyncio.gather(self._worker_task, return_exceptions=True)
+            self._worker = None
+
+    async def close(self) -> None:
+        await self.stop_worker()
+        if self._server is not None:
+            self._server.should_exit = True
+            assert self._server_task is not None
+            await self._server_task
+        await self.http.aclose()
+        await self.services.close()
+
+    async def company(
+        self,
+        name: str = "Acme",
+        *,
+        policy: CorrelationPolicy | None = None,
+        critical_assets: list[str] | None = None,
+    ) -> TenantCreds:
+        async with self.services.sessions() as session, session.begin():
+            issued = await create_company(
+                session,
+                self.services.secrets,
+                f"{name} {uuid.uuid4().hex[:6]}",
+                policy=policy,
+                critical_assets=critical_assets,
+            )
+        return TenantCreds(issued.id, issued.api_key, issued.hmac_secret)
+
+    async def user(
+        self, role: Role, company_ids: list[str], password: str = "correct horse battery"
+    ) -> dict[str, str]:
+        email = f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
+        async with self.services.sessions() as session, session.begin():
+            await create_user(session, email=email, password=password, role=role, company_ids=company_ids)
+        response = await self.http.post(
+            f"{self.url}/api/auth/login", json={"email": email, "password": password}
+        )
+        response.raise_for_status()
+        tokens = response.json()
+        return {
+            "email": email,
+            "password": password,
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "id": tokens["user"]["id"],
+        }
+
+    async def post_alert(
+        self,
+        creds: TenantCreds,
+        body: dict[str, Any] | bytes,
+        *,
+        delivery_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        sent = signed_headers(creds, raw, delivery_id=delivery_id, timestamp=timestamp)
+        sent.update(headers or {})
+        return await self.http.post(f"{self.url}/api/webhooks/alerts", content=raw, headers=sent)
+
+    async def incidents(self, company_id: str) -> list[Incident]:
+        async with self.services.sessions() as session:
+            rows = await session.execute(select(Incident).where(Incident.company_id == company_id))
+            return list(rows.scalars())
+
+    async def alerts(self, company_id: str) -> list[Alert]:
+        async with self.services.sessions() as session:
+            rows = await session.execute(select(Alert).where(Alert.company_id == company_id))
+            return list(rows.scalars())
+
+    async def count_rows(self, table: str, company_id: str) -> int:
+        async with self.services.sessions() as session:
+            result = await session.execute(
+                text(f"SELECT count(*) FROM {table} WHERE company_id = :c"),
+                {"c": company_id},
+            )
+            return int(result.scalar_one())
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    check: Callable[[T], bool],
+    *,
+    timeout: float = 30,
+    interval: float = 0.1,
+) -> T:
+    """Polls `probe` until `check` holds; fails with the last value seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached within {timeout} s; last value: {value!r}")
+        await asyncio.sleep(interval)
+
+
+def make_stack(settings: Settings, client: Client, *, eager_start: bool = True) -> Stack:
+    return Stack(
+        settings=settings, services=build_services(settings, client, eager_start=eager_start), client=client
+    )

@@ -1,0 +1,42 @@
+"""A company's policy as workflows read it. Sandbox-safe: pydantic models and enums only."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from workflows.types import CorrelationPolicy, Severity
+
+
+class RiskTolerance(StrEnum):
+    """The riskiest runbook that may run without a human approving it; `none`: every runbook waits."""
+
+    none = "none"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class SlaTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    response_minutes: int = Field(ge=1, le=7 * 24 * 60, description="time to acknowledge")
+    resolution_minutes: int = Field(ge=1, le=30 * 24 * 60, description="time to resolve")
+
+    @model_validator(mode="after")
+    def _resolution_after_response(self) -> SlaTarget:
+        if self.resolution_minutes < self.response_minutes:
+            raise ValueError("resolution_minutes must not be shorter than response_minutes")
+        return self
+
+
+class CompanyPolicy(CorrelationPolicy):
+    """A company's whole policy. Correlation reads only its `CorrelationPolicy` fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    risk_tolerance: RiskTolerance = RiskTolerance.low
+    sla_overrides: dict[Severity, SlaTarget] = Field(
+        default_factory=dict, description="per severity; severities not listed use the MSP's defaults"
+    )

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import ui
 from api.integrations import alertmanager, cloudwatch, datadog, generic, zabbix
@@ -31,6 +33,7 @@ from api.webhooks.openapi import RAW_BODY_MODELS
 from core.companies.secrets import SecretStoreUnavailable
 from core.errors import AccountError, CompanyInUse, EmailTaken
 from core.runtime import Services, build_services
+from core.security import PasswordChecksBusy
 from core.settings import Settings
 from core.temporal import connect
 
@@ -42,6 +45,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     EmailTaken: 409,
     CompanyInUse: 409,
     SecretStoreUnavailable: 503,
+    PasswordChecksBusy: 503,
 }
 
 
@@ -62,6 +66,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             await own.close()
 
     app = FastAPI(title="Alert Whisperer", version="0.1.0", lifespan=lifespan)
+    if settings.trusted_proxies:
+        # X-Forwarded-For names the client only when a configured proxy sent the request; otherwise
+        # the peer is the client, whatever the request claims (sign-in throttling keys on it).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     # `me` before any users router, so /api/users/me is not taken for a user id.
     for module in (
         generic,
@@ -113,6 +121,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     _register_webhook_schema(app)
     return app
+
+
+def server_config(app: FastAPI, *, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """How every process serves the app. Uvicorn's own proxy handling is off: by default it believes
+    X-Forwarded-For from 127.0.0.1, so any local client could pick the address it is throttled under.
+    The app applies AW_TRUSTED_PROXIES itself (see `create_app`)."""
+    return uvicorn.Config(app, host=host, port=port, proxy_headers=False, **options)
 
 
 def _register_webhook_schema(app: FastAPI) -> None:

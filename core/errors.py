@@ -13,3 +13,7 @@ class EmailTaken(AccountError):
 
 class CompanyInUse(AccountError):
     """The company still has data that refers to it (HTTP 409)."""
+
+
+class WeakPassword(AccountError):
+    """The password policy refuses the password (HTTP 422)."""

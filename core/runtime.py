@@ -18,7 +18,7 @@ from core.ingest.rate_limit import TokenBuckets
 from core.ingest.routing import AlertRouter
 from core.ingest.sns.client import AwsSns
 from core.maintenance.windows import MaintenanceWindows
-from core.security import SecretBox
+from core.security import PasswordHashing, SecretBox
 from core.settings import Settings
 
 
@@ -40,10 +40,12 @@ class Services:
     # Signing certificates and subscription confirmations of the CloudWatch (SNS) endpoint.
     sns: AwsSns
     maintenance: MaintenanceWindows
+    passwords: PasswordHashing
     started_at: float = field(default_factory=time.monotonic)
 
     async def close(self) -> None:
         await self.router.close()
+        self.passwords.close()
         await self.sns.aclose()
         await self.engine.dispose()
         hot_engine = self.hot_sessions.kw.get("bind")
@@ -100,4 +102,5 @@ def build_services(
             max_clock_ahead_s=settings.webhook_timestamp_tolerance_s,
         ),
         maintenance=MaintenanceWindows(sessions),
+        passwords=PasswordHashing(settings.password_hash_threads, settings.password_checks_waiting),
     )

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0123456789"  # noqa: S105 (refused outside development)
+
+
+# Environments whose secrets may be weak: a developer's machine and the test suite.
+LENIENT_ENVIRONMENTS = frozenset({"development", "test"})
+# `secrets.token_urlsafe(32)` is 43 characters: 32 random bytes is the least a production key carries.
+MIN_SECRET_KEY_CHARS = 43
+# Random keys of that length use many different characters; "x" * 64 or a phrase does not.
+MIN_SECRET_KEY_DISTINCT_CHARS = 12
+
+
+def secret_key_refusal(secret_key: str) -> str | None:
+    """Why `secret_key` cannot sign tokens in production, or None when it looks like 32+ random bytes."""
+    if secret_key == DEVELOPMENT_SECRET_KEY:
+        return "AW_SECRET_KEY is still the development default"
+    if len(secret_key) < MIN_SECRET_KEY_CHARS:
+        return f"AW_SECRET_KEY has {len(secret_key)} characters; it needs at least 32 random bytes"
+    if len(set(secret_key)) < MIN_SECRET_KEY_DISTINCT_CHARS:
+        return "AW_SECRET_KEY repeats a few characters; it needs at least 32 random bytes"
+    return None
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AW_", env_file=".env", extra="ignore")
 
-    environment: str = Field("development", description="development | production")
+    environment: str = Field(
+        "development",
+        description="development | test | production (anything else is held to production rules)",
+    )
     database_url: str = "sqlite+aiosqlite:///data/alert_whisperer.db"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -33,6 +57,19 @@ class Settings(BaseSettings):
     aws_secret_prefix: str = "alert-whisperer/"  # noqa: S105 (names our secrets in Secrets Manager)
     # Failed sign-ins block an account or IP for base * 2^(failures beyond the free ones) seconds.
     login_backoff_base_s: float = 1.0
+    # Failures before that back-off starts: per (account, source address) pair, then with higher limits
+    # per account from anywhere and per source address for any account (an office shares its NAT address).
+    login_pair_free_failures: int = Field(5, ge=1, le=1000)
+    login_account_free_failures: int = Field(30, ge=1, le=100_000)
+    login_source_free_failures: int = Field(100, ge=1, le=1_000_000)
+    # Argon2id costs a quarter of a second of CPU per sign-in: this many run at once, on threads of their
+    # own, and at most `password_checks_waiting` more wait for one (beyond that, 503), so a burst of
+    # sign-ins never holds up the event loop that answers webhooks.
+    password_hash_threads: int = Field(1, ge=1, le=64)
+    password_checks_waiting: int = Field(64, ge=0, le=10_000)
+    # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For names the client. Empty: the peer address is
+    # the client, whatever a request says. Comma-separated or a JSON list in AW_TRUSTED_PROXIES.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Webhook ingestion
     webhook_max_body_bytes: int = 256 * 1024
@@ -57,18 +94,44 @@ class Settings(BaseSettings):
     redelivery_after_s: int = 20
     redelivery_interval_s: int = 15
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        networks = []
+        for item in value:
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return networks
+
     @model_validator(mode="after")
-    def _refuse_development_secrets_in_production(self) -> Settings:
-        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET_KEY:
-            raise ValueError(
-                "AW_SECRET_KEY is still the development default; set a random value of 32+ characters "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
-            )
+    def _refuse_weak_secrets_outside_development(self) -> Settings:
+        if self.environment in LENIENT_ENVIRONMENTS:
+            if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET_KEY:
+                raise ValueError(f"AW_SECRET_KEY is still the development default; {_NEW_KEY}")
+            return self
+        reason = secret_key_refusal(self.secret_key)
+        if reason:
+            raise ValueError(f"{reason}; {_NEW_KEY}")
         return self
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+_NEW_KEY = "set one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
 
 
 @lru_cache

@@ -64,6 +64,9 @@ def settings(database_url: str) -> Settings:
         secret_key=TEST_SECRET_KEY,
         task_queue=f"test-{uuid.uuid4().hex[:10]}",
         webhook_answer_timeout_s=2.0,
+        # The tests' HTTP client plays a reverse proxy: X-Forwarded-For names each test's own client
+        # address (tests/support/signin.py), so throttling in one test never reaches another.
+        trusted_proxies=["127.0.0.1"],
     )
 
 

@@ -21,6 +21,7 @@ from core.companies.service import create_company
 from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade_to_head
 from core.errors import AccountError
+from core.security import PasswordHashing
 from core.settings import get_settings
 
 app = typer.Typer(
@@ -70,10 +71,11 @@ def api(host: str = "0.0.0.0", port: int = 8000) -> None:  # noqa: S104 (a serve
     """The API process, connecting to AW_TEMPORAL_ADDRESS and AW_DATABASE_URL."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, server_config
 
     _logging()
-    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=True)
+    settings = get_settings()
+    uvicorn.Server(server_config(create_app(settings), host=host, port=port)).run()
 
 
 @app.command()
@@ -155,10 +157,12 @@ def user_create(
 
     async def main() -> str:
         engine = create_engine(settings.database_url)
+        passwords = PasswordHashing()
         try:
             async with session_factory(engine)() as session, session.begin():
                 user = await create_user(
                     session,
+                    passwords,
                     email=email,
                     password=password,
                     role=role,
@@ -168,6 +172,7 @@ def user_create(
                 )
                 return user.id
         finally:
+            passwords.close()
             await engine.dispose()
 
     try:

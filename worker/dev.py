@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
-from api.app import create_app
+from api.app import create_app, server_config
 from core.db.migrate import upgrade_to_head
 from core.runtime import build_services
 from core.settings import Settings
@@ -59,7 +59,7 @@ async def run_dev(
         worker = build_worker(client, services)
         await ensure_redelivery_schedule(client, services)
         api = _Uvicorn(
-            uvicorn.Config(
+            server_config(
                 create_app(settings, services), host="127.0.0.1", port=api_port, log_level="warning"
             )
         )

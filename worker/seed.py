@@ -26,9 +26,10 @@ async def seed_demo(services: Services, credentials_file: Path) -> dict[str, Any
         if (await session.execute(select(Company).where(Company.name == DEMO_COMPANY))).first():
             return None
         issued = await create_company(session, services.secrets, DEMO_COMPANY, critical_assets=["db-prod-01"])
-        password = secrets.token_urlsafe(12)
+        password = secrets.token_urlsafe(16)  # 22 characters, within the password policy
         await create_user(
             session,
+            services.passwords,
             email=DEMO_ADMIN_EMAIL,
             password=password,
             role=Role.msp_admin,

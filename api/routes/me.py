@@ -6,16 +6,17 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import CanManageSelf
-from api.routes.auth import device_of, refuse_if_throttled, throttle_keys
+from api.routes.auth import check_password, device_of, reserve_attempt
 from core import audit
 from core.accounts import auth_sessions, login_throttle
 from core.accounts.auth_sessions import Reason
-from core.security import hash_password, verify_password
+from core.accounts.password_policy import MAX_LENGTH, pydantic_check
+from core.accounts.users import set_password
 
 router = APIRouter(prefix="/api/users/me", tags=["me"])
 
@@ -50,7 +51,7 @@ class ProfileUpdate(BaseModel):
 
 class PasswordChange(BaseModel):
     current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Field(min_length=8, max_length=1024)
+    new_password: Annotated[str, Field(min_length=1, max_length=MAX_LENGTH), AfterValidator(pydantic_check)]
 
 
 def _me(principal: Principal) -> Me:
@@ -109,19 +110,22 @@ async def change_password(
     session: SessionDep,
 ) -> None:
     """Sets a new password and signs every other device out; this one stays signed in."""
-    user, now = principal.user, datetime.now(UTC)
+    user = principal.user
     # Guessing the current password with a stolen access token is throttled like guessing it at sign-in.
-    keys = throttle_keys(user.email, device_of(request))
-    await refuse_if_throttled(session, keys, now)
-    if not verify_password(user.password_hash, body.current_password):
-        await login_throttle.record_failure(session, keys, now, services.settings.login_backoff_base_s)
+    reservation = await reserve_attempt(services, user.email, device_of(request))
+    # Ends the transaction that loaded the caller, so no connection is held while passwords are hashed.
+    await session.commit()
+    valid = await check_password(services, reservation, user.password_hash, body.current_password)
+    now = datetime.now(UTC)
+    if not valid:
+        await login_throttle.record_failure(session, reservation, now, services.settings.login_backoff_base_s)
         await session.commit()
         raise HTTPException(400, WRONG_CURRENT_PASSWORD)
-    await login_throttle.forget(session, login_throttle.account_key(user.email))
+    await login_throttle.record_success(session, reservation)
+    await session.commit()
     if body.new_password == body.current_password:
         raise HTTPException(400, "new password must differ from the current one")
-    user.password_hash = hash_password(body.new_password)
-    user.password_changed_at = now
+    await set_password(services.passwords, user, body.new_password)
     session.add(user)
     ended = await auth_sessions.revoke_all(
         session, user_id=user.id, reason=Reason.password_changed, now=now, keep=principal.session_id

@@ -12,21 +12,21 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from api.deps import Principal, SessionDep
+from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NO_NUL, NoNul
 from api.permissions import CanManageUsers, CanReadUsers, can_manage_role
 from api.tenancy import ScopedUser, can_see_company, company_ids_of, scoped_users, visible_company_ids
 from core.accounts import users as accounts
+from core.accounts.password_policy import MAX_LENGTH, pydantic_check
 from core.accounts.roles import Role
 from core.audit import record
-from core.db.models import Company, User, UserCompany, utcnow
+from core.db.models import Company, User, UserCompany
 from core.errors import AccountError, EmailTaken
-from core.security import hash_password
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -35,7 +35,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CATEGORY_EXAMPLES = "Network, Database, Security, Server, Application, Cloud"
 
 Email = Annotated[str, Field(min_length=3, max_length=320), NoNul]
-Password = Annotated[str, Field(min_length=8, max_length=1024)]
+# The password policy (length, common and breached passwords) is core's, the same for the CLI and seed.
+Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH), AfterValidator(pydantic_check)]
 Category = Annotated[
     str,
     Field(min_length=1, max_length=60, description=f"what a technician handles: {CATEGORY_EXAMPLES}, …"),
@@ -135,6 +136,10 @@ def to_public(user: User, company_ids: list[str]) -> UserPublic:
     )
 
 
+# Also the answer about an email that a user beyond the caller's companies has: that user stays unseen.
+OWN_COMPANIES_ONLY = "you can only add users to your own companies"
+
+
 def _forbidden(reason: str) -> HTTPException:
     return HTTPException(403, reason)
 
@@ -154,7 +159,20 @@ def _check_own_companies(principal: Principal, company_ids: list[str]) -> None:
         return
     # The same answer whether or not the other companies exist, so their ids cannot be probed.
     if not set(company_ids) <= principal.company_ids:
-        raise _forbidden("you can only add users to your own companies")
+        raise _forbidden(OWN_COMPANIES_ONLY)
+
+
+async def _email_taken(services: ServicesDep, principal: Principal, email: str) -> HTTPException | EmailTaken:
+    """What a caller learns about an email that another user has: the MSP admin, and a company admin
+    about a user of their own companies, that it is taken (409); a company admin about anyone else only
+    the refusal they get for any user beyond their companies, so other tenants' users cannot be probed."""
+    holder = scoped_users(select(User.id), principal).where(User.email == email)
+    # A session of its own: the request's may be in a failed transaction after a lost race for the email.
+    async with services.sessions() as own:
+        visible = (await own.execute(holder)).first()
+    if visible:
+        return EmailTaken(f"a user with email {email} already exists")
+    return _forbidden(OWN_COMPANIES_ONLY)
 
 
 async def _check_companies_exist(session: SessionDep, company_ids: set[str]) -> None:
@@ -222,18 +240,24 @@ async def list_users(
 
 
 @router.post("", response_model=UserPublic, status_code=201, responses={409: {"description": "email taken"}})
-async def create_user(principal: CanManageUsers, body: UserCreate, session: SessionDep) -> UserPublic:
+async def create_user(
+    principal: CanManageUsers, body: UserCreate, session: SessionDep, services: ServicesDep
+) -> UserPublic:
     _check_may_grant(principal, body.role)
     _check_own_companies(principal, body.company_ids)
-    user = await accounts.create_user(
-        session,
-        email=body.email,
-        password=body.password,
-        role=body.role,
-        company_ids=sorted(set(body.company_ids)),
-        name=body.name,
-        category=body.category,
-    )
+    try:
+        user = await accounts.create_user(
+            session,
+            services.passwords,
+            email=body.email,
+            password=body.password,
+            role=body.role,
+            company_ids=sorted(set(body.company_ids)),
+            name=body.name,
+            category=body.category,
+        )
+    except EmailTaken:
+        raise await _email_taken(services, principal, body.email) from None
     after = {**_account_of(user), "company_ids": sorted(set(body.company_ids))}
     await _audit(session, principal, "user.create", user.id, set(body.company_ids), after=after)
     await session.commit()
@@ -247,7 +271,7 @@ async def get_user(principal: CanReadUsers, user: ScopedUser, session: SessionDe
 
 @router.put("/{user_id}", response_model=UserPublic, responses={409: {"description": "email taken"}})
 async def update_user(
-    principal: CanManageUsers, user: ScopedUser, body: UserUpdate, session: SessionDep
+    principal: CanManageUsers, user: ScopedUser, body: UserUpdate, session: SessionDep, services: ServicesDep
 ) -> UserPublic:
     _check_may_manage(principal, user)
     changes = body.model_dump(mode="json", exclude_unset=True)
@@ -274,7 +298,7 @@ async def update_user(
     if body.email is not None and body.email != user.email:
         taken = await session.execute(select(User.id).where(User.email == body.email, User.id != user.id))
         if taken.first():
-            raise EmailTaken(f"a user with email {body.email} already exists")
+            raise await _email_taken(services, principal, body.email)
 
     before = _account_of(user)
     for field in ACCOUNT_FIELDS:
@@ -282,8 +306,7 @@ async def update_user(
             setattr(user, field, changes[field])
     after = _account_of(user)
     if body.password is not None:
-        user.password_hash = hash_password(body.password)
-        user.password_changed_at = utcnow()
+        await accounts.set_password(services.passwords, user, body.password)
     await session.execute(
         delete(UserCompany).where(
             col(UserCompany.user_id) == user.id, col(UserCompany.company_id).in_(sorted(current - wanted))
@@ -293,7 +316,7 @@ async def update_user(
     try:
         await session.flush()
     except IntegrityError:
-        raise EmailTaken(f"a user with email {body.email} already exists") from None
+        raise await _email_taken(services, principal, body.email or "") from None
 
     changed_before = {k: v for k, v in before.items() if after[k] != v}
     changed_after = {k: after[k] for k in changed_before}

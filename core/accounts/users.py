@@ -6,14 +6,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from core.accounts.password_policy import check_password
 from core.accounts.roles import Role
-from core.db.models import Company, User, UserCompany
+from core.db.models import Company, User, UserCompany, utcnow
 from core.errors import AccountError, EmailTaken
-from core.security import hash_password
+from core.security import PasswordHashing
 
 
 async def create_user(
     session: AsyncSession,
+    passwords: PasswordHashing,
     *,
     email: str,
     password: str,
@@ -23,8 +25,7 @@ async def create_user(
     category: str | None = None,
 ) -> User:
     email = email.strip().lower()
-    if len(password) < 8:
-        raise AccountError("password must have at least 8 characters")
+    check_password(password, email=email)
     if role != Role.msp_admin and not company_ids:
         raise AccountError(f"a {role.value} belongs to at least one company (--company ID)")
     if (await session.execute(select(User).where(User.email == email))).first():
@@ -32,9 +33,8 @@ async def create_user(
     for company_id in company_ids:
         if await session.get(Company, company_id) is None:
             raise AccountError(f"no company with id {company_id}")
-    user = User(
-        email=email, name=name, password_hash=hash_password(password), role=role.value, category=category
-    )
+    password_hash = await passwords.hash(password)
+    user = User(email=email, name=name, password_hash=password_hash, role=role.value, category=category)
     session.add(user)
     try:
         await session.flush()
@@ -45,3 +45,10 @@ async def create_user(
         session.add(UserCompany(user_id=user.id, company_id=company_id))
     await session.flush()
     return user
+
+
+async def set_password(passwords: PasswordHashing, user: User, password: str) -> None:
+    """A new password for `user`, under the same policy as at creation; the caller commits."""
+    check_password(password, email=user.email)
+    user.password_hash = await passwords.hash(password)
+    user.password_changed_at = utcnow()

@@ -156,7 +156,14 @@ class Call:
 async def sign_up(stack: Stack, role: Role, company_ids: list[str]) -> SignedIn:
     email, password = f"{role.value}-{uuid.uuid4().hex[:10]}@example.com", "correct horse battery"
     async with stack.services.sessions() as session, session.begin():
-        user = await create_user(session, email=email, password=password, role=role, company_ids=company_ids)
+        user = await create_user(
+            session,
+            stack.services.passwords,
+            email=email,
+            password=password,
+            role=role,
+            company_ids=company_ids,
+        )
     response = await login(stack, email, password, device())
     assert response.status_code == 200, response.text
     return SignedIn(user.id, email, password, response.json()["access_token"])

@@ -17,8 +17,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def fresh_ip() -> str:
-    """An address no other test signs in from (the API trusts X-Forwarded-For from localhost), so
-    failed sign-ins in one test never throttle another."""
+    """An address no other test signs in from (the test settings trust X-Forwarded-For from localhost,
+    as from a reverse proxy), so failed sign-ins in one test never throttle another."""
     return "10." + ".".join(str(b) for b in secrets.token_bytes(3))
 
 

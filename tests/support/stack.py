@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.app import create_app
+from api.app import create_app, server_config
 from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.companies.service import create_company
@@ -75,7 +75,7 @@ class Stack:
     _worker_task: asyncio.Task[None] | None = None
 
     async def start_api(self) -> None:
-        config = uvicorn.Config(
+        config = server_config(
             create_app(self.settings, self.services),
             host="127.0.0.1",
             port=0,
@@ -134,7 +134,14 @@ class Stack:
     ) -> dict[str, str]:
         email = f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
         async with self.services.sessions() as session, session.begin():
-            await create_user(session, email=email, password=password, role=role, company_ids=company_ids)
+            await create_user(
+                session,
+                self.services.passwords,
+                email=email,
+                password=password,
+                role=role,
+                company_ids=company_ids,
+            )
         response = await self.http.post(
             f"{self.url}/api/auth/login", json={"email": email, "password": password}
         )

@@ -143,7 +143,7 @@ def test_technician_without_company_exits_non_zero_with_a_clear_message(cli: Cli
     assert cli.query('SELECT count(*) FROM "user"') == [(0,)]
 
 
-def test_user_create_refuses_an_unknown_company_a_short_password_and_a_taken_email(cli: Cli) -> None:
+def test_user_create_refuses_an_unknown_company_a_weak_password_and_a_taken_email(cli: Cli) -> None:
     company_id = json.loads(cli.ok("company", "create", "Acme", "--json"))["id"]
     base = ["user", "create", "--role", "company_admin", "--password", "correct horse battery"]
     unknown = cli.run(*base, "--email", "a@example.com", "--company", "co_doesnotexist")
@@ -151,7 +151,11 @@ def test_user_create_refuses_an_unknown_company_a_short_password_and_a_taken_ema
     short = cli.run(
         "user", "create", "--role", "msp_admin", "--email", "b@example.com", "--password", "short"
     )
-    assert short.returncode != 0 and "at least 8 characters" in short.stderr
+    assert short.returncode != 0 and "at least 12 characters" in short.stderr
+    common = cli.run(
+        "user", "create", "--role", "msp_admin", "--email", "b@example.com", "--password", "Password123456"
+    )
+    assert common.returncode != 0 and "commonly used password" in common.stderr
     cli.ok(*base, "--email", "c@example.com", "--company", company_id)
     taken = cli.run(*base, "--email", "C@example.com", "--company", company_id)
     assert taken.returncode != 0 and "already exists" in taken.stderr

@@ -40,7 +40,9 @@ def run_service(main: Coroutine[Any, Any, None]) -> None:
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from worker.logs import configure_logging
+
+    configure_logging(logging.INFO)
 
 
 @app.command()
@@ -52,8 +54,9 @@ def dev(
 ) -> None:
     """Everything on one machine: Temporal dev server and Web UI, worker and API (`make run`)."""
     from worker.dev import run_dev
+    from worker.logs import configure_logging
 
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(logging.WARNING)
     run_service(
         run_dev(
             get_settings(),
@@ -71,9 +74,12 @@ def api(host: str = "0.0.0.0", port: int = 8000) -> None:  # noqa: S104 (a serve
     import uvicorn
 
     from api.app import create_app
+    from worker.logs import uvicorn_log_config
 
     _logging()
-    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=True)
+    uvicorn.run(
+        create_app(get_settings()), host=host, port=port, proxy_headers=True, log_config=uvicorn_log_config()
+    )
 
 
 @app.command()

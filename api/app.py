@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 
 import ui
 from api.integrations import alertmanager, cloudwatch, datadog, generic, zabbix
+from api.redirects import RelativeRedirects
 from api.routes import (
     agent,
     audit,
@@ -62,6 +63,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             await own.close()
 
     app = FastAPI(title="Alert Whisperer", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(RelativeRedirects)
     # `me` before any users router, so /api/users/me is not taken for a user id.
     for module in (
         generic,

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from core.db.models import Alert
 from core.ingest.intake import purge_deliveries, unrouted_alerts
+from core.ingest.replay import purge_used_signatures
 from workflows.types import (
     AlertRef,
     AlertStatus,
@@ -61,6 +62,7 @@ class Redelivery:
         now = datetime.now(UTC)
         async with self._sessions() as session, session.begin():
             purged = await purge_deliveries(session, now - timedelta(hours=req.delivery_id_retention_hours))
+            await purge_used_signatures(session, now)
         async with self._sessions() as session:
             alerts = await unrouted_alerts(session, now - timedelta(seconds=req.older_than_s), req.limit)
         result = RedeliveryResult(redelivered=len(alerts), purged_deliveries=purged)

@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import ui
 from api.integrations import alertmanager, cloudwatch, datadog, generic, zabbix
+from api.redirects import RelativeRedirects
 from api.routes import (
     agent,
     audit,
@@ -70,6 +71,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # X-Forwarded-For names the client only when a configured proxy sent the request; otherwise
         # the peer is the client, whatever the request claims (sign-in throttling keys on it).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(RelativeRedirects)
     # `me` before any users router, so /api/users/me is not taken for a user id.
     for module in (
         generic,

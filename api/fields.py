@@ -15,3 +15,15 @@ def _refuse_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(_refuse_nul)  # for model fields: Annotated[str, Field(...), NoNul]
+
+
+# Bidirectional control characters (U+061C, U+200E/F, U+202A-E, U+2066-9) reorder the text around them
+# on screen: "db-\u202egnp.exe" displays as "db-exe.png". Alerts carrying them are still accepted, with
+# the controls removed, so every reader (API, UI, notifications) shows what the characters really are.
+BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def without_bidi_controls(value: str) -> str:
+    return value.translate(BIDI_CONTROLS)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from http_clients import CLIENTS, Poster, TransportError
 
-from core.ingest.signature import sign
+from core.ingest.signature import sign_with_delivery_id
 
 SIGNATURES = ["disk_space_critical", "memory_high", "http_5xx_rate", "latency_p99", "node_not_ready"]
 SEVERITIES = ["low", "medium", "high", "critical"]
@@ -134,13 +134,15 @@ def alert_body(prefix: str, key: int) -> bytes:
 
 
 def signed_headers(tenant: Tenant, body: bytes) -> dict[str, str]:
-    timestamp = str(int(time.time()))
+    # Alerts of one key may be byte-identical within a second: v2 signs the delivery id too, so
+    # each is its own signature (a sha256= one would be refused as a replay).
+    timestamp, delivery_id = str(int(time.time())), uuid.uuid4().hex
     return {
         "Content-Type": "application/json",
         "X-API-Key": tenant.api_key,
         "X-Timestamp": timestamp,
-        "X-Signature": sign(tenant.hmac_secret, timestamp, body),
-        "X-Delivery-ID": uuid.uuid4().hex,
+        "X-Signature": sign_with_delivery_id(tenant.hmac_secret, timestamp, delivery_id, body),
+        "X-Delivery-ID": delivery_id,
     }
 
 

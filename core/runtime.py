@@ -15,6 +15,7 @@ from core.db.engine import create_engine, hot_path_engine, session_factory
 from core.ingest.dispatch import AlertDispatch, head_lookup
 from core.ingest.intake import AlertIntake
 from core.ingest.rate_limit import TokenBuckets
+from core.ingest.replay import UsedSignatures
 from core.ingest.routing import AlertRouter
 from core.ingest.sns.client import AwsSns
 from core.maintenance.windows import MaintenanceWindows
@@ -34,6 +35,8 @@ class Services:
     secrets: CompanySecrets
     directory: CompanyDirectory
     intake: AlertIntake
+    # Signatures that do not cover the delivery id, each good for one delivery id.
+    used_signatures: UsedSignatures
     router: AlertRouter
     dispatch: AlertDispatch
     rate_limits: TokenBuckets
@@ -92,6 +95,7 @@ def build_services(
         secrets=secrets,
         directory=CompanyDirectory(sessions, secrets),
         intake=intake,
+        used_signatures=UsedSignatures(hot_sessions),
         router=router,
         dispatch=AlertDispatch(router, intake),
         rate_limits=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),

@@ -73,7 +73,10 @@ class Settings(BaseSettings):
 
     # Webhook ingestion
     webhook_max_body_bytes: int = 256 * 1024
+    # How old a signed webhook's X-Timestamp may be, and how far ahead of our clock (a sender's clock
+    # running fast). A signature that does not cover the delivery id is single-use within this window.
     webhook_timestamp_tolerance_s: int = 300
+    webhook_future_skew_s: int = 60
     webhook_answer_timeout_s: float = 2.0
     delivery_id_retention_hours: int = 24
     rate_limit_per_s: float = 200.0

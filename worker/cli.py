@@ -41,7 +41,9 @@ def run_service(main: Coroutine[Any, Any, None]) -> None:
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from worker.logs import configure_logging
+
+    configure_logging(logging.INFO)
 
 
 @app.command()
@@ -53,8 +55,9 @@ def dev(
 ) -> None:
     """Everything on one machine: Temporal dev server and Web UI, worker and API (`make run`)."""
     from worker.dev import run_dev
+    from worker.logs import configure_logging
 
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(logging.WARNING)
     run_service(
         run_dev(
             get_settings(),
@@ -72,10 +75,13 @@ def api(host: str = "0.0.0.0", port: int = 8000) -> None:  # noqa: S104 (a serve
     import uvicorn
 
     from api.app import create_app, server_config
+    from worker.logs import uvicorn_log_config
 
     _logging()
     settings = get_settings()
-    uvicorn.Server(server_config(create_app(settings), host=host, port=port)).run()
+    uvicorn.Server(
+        server_config(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
+    ).run()
 
 
 @app.command()

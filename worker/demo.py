@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core.ingest.signature import sign
+from core.ingest.signature import sign_with_delivery_id
 
 SCENARIOS = [
     ("db-prod-01", "memory_high", "high", "Memory usage above 90%", "datadog", "Database"),
@@ -58,7 +58,8 @@ async def send_alert(
     client: httpx.AsyncClient, url: str, api_key: str, hmac_secret: str, alert: dict[str, object]
 ) -> httpx.Response:
     body = json.dumps(alert).encode()
-    timestamp = str(int(time.time()))
+    # The demo repeats scenarios; v2 signs the delivery id too, so repeats are not taken for replays.
+    timestamp, delivery_id = str(int(time.time())), str(uuid.uuid4())
     return await client.post(
         f"{url.rstrip('/')}/api/webhooks/alerts",
         content=body,
@@ -66,8 +67,8 @@ async def send_alert(
             "Content-Type": "application/json",
             "X-API-Key": api_key,
             "X-Timestamp": timestamp,
-            "X-Signature": sign(hmac_secret, timestamp, body),
-            "X-Delivery-ID": str(uuid.uuid4()),
+            "X-Signature": sign_with_delivery_id(hmac_secret, timestamp, delivery_id, body),
+            "X-Delivery-ID": delivery_id,
         },
     )
 

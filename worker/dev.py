@@ -19,6 +19,7 @@ from core.runtime import build_services
 from core.settings import Settings
 from core.temporal import connect
 from worker import temporal_server
+from worker.logs import uvicorn_log_config
 from worker.seed import seed_demo
 from worker.worker import build_worker, ensure_redelivery_schedule
 
@@ -60,7 +61,11 @@ async def run_dev(
         await ensure_redelivery_schedule(client, services)
         api = _Uvicorn(
             server_config(
-                create_app(settings, services), host="127.0.0.1", port=api_port, log_level="warning"
+                create_app(settings, services),
+                host="127.0.0.1",
+                port=api_port,
+                log_level="warning",
+                log_config=uvicorn_log_config(),
             )
         )
         _banner(settings, api_port, credentials_file, fresh)

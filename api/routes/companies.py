@@ -21,6 +21,7 @@ from api.permissions import (
 from api.tenancy import ScopedCompany, scoped
 from core.audit import record
 from core.companies import service as companies
+from core.companies.directory import mark_credentials_changed
 from core.companies.integration_settings import IntegrationSettings
 from core.db.models import Alert, Company, CompanyApiKey, Incident, MaintenanceWindow, UserCompany
 from core.errors import CompanyInUse
@@ -231,6 +232,7 @@ async def create_company(
         company.id,
         after={**_settings_of(company), "secret_backend": company.secret_backend},
     )
+    await mark_credentials_changed(session)
     await session.commit()
     forget_cached_credentials(services)
     return CompanyCreated(
@@ -262,6 +264,7 @@ async def update_company(
     if before:
         after = {f: changes[f] for f in before}
         await audit_change(session, principal, "company.update", company.id, before=before, after=after)
+    await mark_credentials_changed(session)
     await session.commit()
     forget_cached_credentials(services)
     return to_public(company)
@@ -297,6 +300,7 @@ async def delete_company(
     await session.flush()
     await services.secrets.discard(company)
     await audit_change(session, principal, "company.delete", company.id, before=before)
+    await mark_credentials_changed(session)
     await session.commit()
     forget_cached_credentials(services)
     return Response(status_code=204)

@@ -13,6 +13,7 @@ from api.deps import ServicesDep, SessionDep
 from api.permissions import CanManageCredentials
 from api.routes.companies import audit_change, forget_cached_credentials, iso
 from api.tenancy import PathId, ScopedCompany, not_found
+from core.companies.directory import mark_credentials_changed
 from core.companies.service import issue_api_key, retire_api_keys
 from core.db.models import CompanyApiKey, utcnow
 
@@ -92,6 +93,7 @@ async def rotate_hmac_secret(
         company.id,
         after={"grace_hours": grace_hours, "previous_valid_until": iso(company.hmac_previous_expires_at)},
     )
+    await mark_credentials_changed(session)
     await session.commit()
     forget_cached_credentials(services)
     return HmacRotated(hmac_secret=secret, previous_valid_until=company.hmac_previous_expires_at)
@@ -142,6 +144,7 @@ async def issue_company_api_key(
             "retired": [{"id": k.id, "prefix": k.prefix, "expires_at": iso(k.expires_at)} for k in retired],
         },
     )
+    await mark_credentials_changed(session)
     await session.commit()
     forget_cached_credentials(services)
     return ApiKeyIssued(**_key_public(key, now).model_dump(), api_key=api_key)
@@ -170,6 +173,7 @@ async def revoke_api_key(
         object_id=key_id,
         before=before,
     )
+    await mark_credentials_changed(session)
     await session.commit()
     forget_cached_credentials(services)
     return Response(status_code=204)

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
+from api.fields import without_bidi_controls
 from core.companies.context import CompanyContext
 from core.db.models import new_id
 from core.ingest.routing import RoutedAlert, RoutingFailed
@@ -48,6 +49,21 @@ class AlertPayload(BaseModel):
         description="the tool's id of this alert series; a `resolved` alert recovers the firing ones "
         "with the same fingerprint. Default: derived from asset and signature.",
     )
+
+    @field_validator(
+        "asset_name",
+        "signature",
+        "tool_source",
+        "message",
+        "asset_id",
+        "category",
+        "fingerprint",
+        "labels",
+        mode="before",
+    )
+    @classmethod
+    def _no_bidi_controls(cls, value: Any) -> Any:
+        return _without_bidi_controls(value)
 
     @field_validator("asset_name", "signature", "tool_source")
     @classmethod
@@ -93,6 +109,17 @@ class AlertPayload(BaseModel):
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         except OverflowError:
             raise ValueError("is outside years 1 to 9999 once converted to UTC") from None
+
+
+def _without_bidi_controls(value: Any) -> Any:
+    """Strings anywhere in `value` (labels nest), keys included, without bidirectional controls."""
+    if isinstance(value, str):
+        return without_bidi_controls(value)
+    if isinstance(value, dict):
+        return {_without_bidi_controls(k): _without_bidi_controls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_bidi_controls(item) for item in value]
+    return value
 
 
 class AlertAccepted(BaseModel):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from datetime import UTC, datetime
 
 from fastapi import HTTPException
 
 from core.companies.directory import CompanyCredentials
 from core.ingest.rate_limit import RateLimited
-from core.ingest.signature import SignatureRejected, verify
+from core.ingest.replay import SignatureUse
+from core.ingest.signature import SignatureRejected, VerifiedSignature, verify
 from core.runtime import Services
 
 MAX_DELIVERY_ID = 200
@@ -51,19 +53,39 @@ def check_signature(
     *,
     timestamp: str | None,
     signature: str | None,
+    delivery_id: str | None,
     body: bytes,
-) -> None:
+) -> VerifiedSignature:
+    settings = services.settings
     try:
-        verify(
+        return verify(
             secrets=credentials.hmac_secrets,
             timestamp=timestamp,
             signature=signature,
+            delivery_id=delivery_id,
             body=body,
             now=time.time(),
-            tolerance_s=services.settings.webhook_timestamp_tolerance_s,
+            tolerance_s=settings.webhook_timestamp_tolerance_s,
+            future_skew_s=settings.webhook_future_skew_s,
         )
     except SignatureRejected as err:
         raise HTTPException(401, str(err)) from None
+
+
+async def spend_signature(
+    services: Services, company_id: str, verified: VerifiedSignature, delivery_id: str | None
+) -> None:
+    """A signature that does not cover the delivery id is good for the delivery id it first came with."""
+    if verified.covers_delivery_id:
+        return  # a replay repeats its delivery id, and answers as a duplicate
+    expires = verified.sent_at + services.settings.webhook_timestamp_tolerance_s + 1
+    use = SignatureUse(company_id, verified.value, delivery_id, datetime.fromtimestamp(expires, UTC))
+    if not await services.used_signatures.claim(use):
+        raise HTTPException(
+            401,
+            "X-Signature was already used by another delivery: sign every delivery anew (a retry "
+            "keeps its X-Delivery-ID), or sign with v2= to cover the delivery id",
+        )
 
 
 def checked_delivery_id(delivery_id: str | None) -> str:

@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 from fastapi import Request
 from pydantic import BaseModel
 
-from api.webhooks.auth import check_signature, company_for_key, take_rate
+from api.webhooks.auth import check_signature, company_for_key, spend_signature, take_rate
 from api.webhooks.body import parse_json, read_body_capped
 from core.companies.context import CompanyContext
 from core.companies.directory import CompanyCredentials
@@ -51,11 +51,26 @@ async def receive(
 ) -> Received[Payload]:
     """`alerts`: how many to take from the rate limit before parsing; None when the route counts them
     from the payload, or must check more first, and takes them itself."""
+    # A signature is spent on the X-Delivery-ID header as sent. A delivery id that a route derives
+    # when the header is absent comes from the signed body, so a replay cannot change it either.
+    delivery_id = request.headers.get("x-delivery-id")
     body = await read_body_capped(request, services.settings.webhook_max_body_bytes)
     credentials = await company_for_key(services, api_key, how_to_send_key)
     rule = hmac(credentials.context) if callable(hmac) else hmac
+    verified = None
     if rule is Hmac.required or (rule is Hmac.when_sent and (signature or timestamp)):
-        check_signature(services, credentials, timestamp=timestamp, signature=signature, body=body)
+        verified = check_signature(
+            services,
+            credentials,
+            timestamp=timestamp,
+            signature=signature,
+            delivery_id=delivery_id,
+            body=body,
+        )
     if alerts is not None:
         take_rate(services, credentials.context.id, alerts)
-    return Received(credentials, parse_json(model, body), body)
+    payload = parse_json(model, body)
+    # Spent last, so a request refused for its rate or its body can be retried under its delivery id.
+    if verified is not None:
+        await spend_signature(services, credentials.context.id, verified, delivery_id)
+    return Received(credentials, payload, body)

@@ -122,6 +122,26 @@ class WebhookDelivery(SQLModel, table=True):
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
+class UsedWebhookSignature(SQLModel, table=True):
+    """Signatures that do not cover the delivery id, each good for one delivery id within its window."""
+
+    __tablename__ = "webhook_signature"
+    company_id: str = Field(primary_key=True, max_length=40)
+    signature_digest: str = Field(primary_key=True, max_length=64)  # SHA-256 hex of X-Signature
+    # SHA-256 hex of the X-Delivery-ID header as sent; empty when none was sent.
+    delivery_digest: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class CredentialsStamp(SQLModel, table=True):
+    """One row whose version goes up with every change to any company's webhook credentials: API
+    processes compare it every half second and drop their cached credentials when it moved."""
+
+    __tablename__ = "credentials_stamp"
+    id: int = Field(primary_key=True)
+    version: int = 0
+
+
 class Incident(SQLModel, table=True):
     __table_args__ = (Index("ix_incident_company_updated", "company_id", "updated_at"),)
     id: str = Field(primary_key=True, max_length=120)

@@ -174,20 +174,83 @@ async def test_signature_over_a_different_timestamp_is_rejected_and_writes_nothi
 
 
 @pytest.mark.parametrize(
-    "offset_s", [-301, -3600, 301, 3600], ids=["301s-old", "1h-old", "301s-ahead", "1h-ahead"]
+    ("offset_s", "reason"),
+    [
+        (-301, "more than 300 s from the server's clock"),
+        (-3600, "more than 300 s from the server's clock"),
+        (61, "more than 60 s ahead of the server's clock"),
+        (299, "more than 60 s ahead of the server's clock"),
+        (3600, "more than 60 s ahead of the server's clock"),
+    ],
+    ids=["301s-old", "1h-old", "61s-ahead", "299s-ahead", "1h-ahead"],
 )
 async def test_timestamp_outside_tolerance_is_rejected_even_when_correctly_signed(
-    stack: Stack, offset_s: int
+    stack: Stack, offset_s: int, reason: str
 ) -> None:
     acme = await stack.company()
     # stack.post_alert signs with the timestamp it sends, so only the clock check can refuse it.
     response = await stack.post_alert(acme, alert_body(), timestamp=int(time.time()) + offset_s)
     assert response.status_code == 401
-    assert "more than 300 s from the server's clock" in response.json()["detail"]
+    assert reason in response.json()["detail"]
     await assert_nothing_written(stack, acme.id)
 
 
-@pytest.mark.parametrize("timestamp", ["yesterday", "1.7e9", "1700000000.5", "0x6553f100", "-"])
+async def at_the_start_of_a_second() -> int:
+    """The current unix second, with most of it still to come: a request sent now is checked within it."""
+    await asyncio.sleep(1 - time.time() % 1 + 0.01)
+    return int(time.time())
+
+
+@pytest.mark.parametrize(
+    ("offset_s", "accepted"),
+    [(-300, True), (-301, False), (60, True), (61, False)],
+    ids=["300s-old", "301s-old", "60s-ahead", "61s-ahead"],
+)
+async def test_timestamp_tolerance_boundaries_are_300_s_back_and_60_s_ahead(
+    stack: Stack, offset_s: int, accepted: bool
+) -> None:
+    acme = await stack.company()
+    now = await at_the_start_of_a_second()
+    response = await stack.post_alert(acme, alert_body(), timestamp=now + offset_s)
+    if accepted:
+        assert response.status_code == 200, response.text
+        assert await stack.count_rows("alert", acme.id) == 1
+    else:
+        assert response.status_code == 401
+        assert "X-Timestamp is more than" in response.json()["detail"]
+        await assert_nothing_written(stack, acme.id)
+
+
+async def test_future_skew_is_configurable(settings: Settings, temporal_client: Client) -> None:
+    running = make_stack(settings.model_copy(update={"webhook_future_skew_s": 5}), temporal_client)
+    await running.start_api()
+    try:
+        acme = await running.company()
+        now = await at_the_start_of_a_second()
+        response = await running.post_alert(acme, alert_body(), timestamp=now + 30)
+        assert response.status_code == 401
+        assert "more than 5 s ahead" in response.json()["detail"]
+    finally:
+        await running.close()
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "yesterday",
+        "1.7e9",
+        "1700000000.5",
+        "0x6553f100",
+        "-",
+        "-1",
+        "+1700000000",
+        "1_700_000_000",
+        "9" * 13,
+        "9" * 310,
+        "1" + "0" * 4300,
+    ],
+    ids=lambda t: t if len(t) < 20 else f"{len(t)}-chars",
+)
 async def test_non_numeric_timestamp_is_rejected_and_writes_nothing(stack: Stack, timestamp: str) -> None:
     acme = await stack.company()
     raw = encoded(alert_body())
@@ -205,7 +268,8 @@ async def test_non_numeric_timestamp_is_rejected_and_writes_nothing(stack: Stack
 async def test_missing_delivery_id_is_rejected_with_400_and_writes_nothing(stack: Stack) -> None:
     acme = await stack.company()
     raw = encoded(alert_body())
-    response = await send(stack, raw, without(signed_headers(acme, raw), "X-Delivery-ID"))
+    headers = signed_headers(acme, raw, covering_delivery_id=False)
+    response = await send(stack, raw, without(headers, "X-Delivery-ID"))
     assert response.status_code == 400
     assert "missing X-Delivery-ID" in response.json()["detail"]
     await assert_nothing_written(stack, acme.id)
@@ -488,3 +552,24 @@ async def test_one_unstorable_alert_does_not_fail_other_companies_alerts_stored_
     assert await stack.count_rows("alert", globex.id) == 20
     assert responses[0].status_code == 422
     await assert_nothing_written(stack, acme.id)
+
+
+@pytest.mark.parametrize("path", ["alerts", "datadog", "zabbix"])
+async def test_timestamp_of_hundreds_of_digits_is_a_401_and_the_connection_keeps_working(
+    stack: Stack, path: str
+) -> None:
+    acme = await stack.company()
+    raw = encoded(alert_body())
+    huge = "9" * 310
+    headers = signed_headers(acme, raw)
+    headers.update({"X-Timestamp": huge, "X-Signature": sign(acme.hmac_secret, huge, raw)})
+    async with httpx.AsyncClient(
+        base_url=stack.url, timeout=30, limits=httpx.Limits(max_connections=1)
+    ) as one:
+        refused = await one.post(f"/api/webhooks/{path}", content=raw, headers=headers)
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == "X-Timestamp must be unix seconds"
+        # The same connection answers the next request.
+        following = await one.post("/api/webhooks/alerts", content=raw, headers=signed_headers(acme, raw))
+        assert following.status_code == 200, following.text
+    assert await stack.count_rows("alert", acme.id) == 1

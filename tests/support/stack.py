@@ -21,7 +21,7 @@ from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.companies.service import create_company
 from core.db.models import Alert, Incident
-from core.ingest.signature import sign
+from core.ingest.signature import sign, sign_with_delivery_id
 from core.runtime import Services, build_services
 from core.settings import Settings
 from worker.worker import build_worker
@@ -50,15 +50,28 @@ def alert_body(**overrides: Any) -> dict[str, Any]:
 
 
 def signed_headers(
-    creds: TenantCreds, body: bytes, *, delivery_id: str | None = None, timestamp: int | None = None
+    creds: TenantCreds,
+    body: bytes,
+    *,
+    delivery_id: str | None = None,
+    timestamp: int | None = None,
+    covering_delivery_id: bool = True,
 ) -> dict[str, str]:
+    """Signed with v2= (covering the delivery id) unless told otherwise: tests send byte-identical
+    alerts within a second, and a sha256= signature is good for one delivery id only."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
+    delivery_id = str(uuid.uuid4()) if delivery_id is None else delivery_id
+    signature = (
+        sign_with_delivery_id(creds.hmac_secret, ts, delivery_id, body)
+        if covering_delivery_id
+        else sign(creds.hmac_secret, ts, body)
+    )
     return {
         "Content-Type": "application/json",
         "X-API-Key": creds.api_key,
         "X-Timestamp": ts,
-        "X-Signature": sign(creds.hmac_secret, ts, body),
-        "X-Delivery-ID": delivery_id or str(uuid.uuid4()),
+        "X-Signature": signature,
+        "X-Delivery-ID": delivery_id,
     }
 
 
@@ -165,6 +178,10 @@ class Stack:
         timestamp: int | None = None,
     ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        # A delivery id given in `headers` is the one sent, so it is the one a v2= signature covers.
+        delivery_id = next(
+            (v for k, v in (headers or {}).items() if k.lower() == "x-delivery-id"), delivery_id
+        )
         sent = signed_headers(creds, raw, delivery_id=delivery_id, timestamp=timestamp)
         sent.update(headers or {})
         return await self.http.post(f"{self.url}/api/webhooks/alerts", content=raw, headers=sent)

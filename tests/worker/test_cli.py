@@ -175,3 +175,21 @@ def test_unknown_role_is_refused_by_the_command_line(cli: Cli) -> None:
     )
     assert result.returncode == 2
     assert "superuser" in result.stderr
+
+
+def test_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual default, which left the file world-readable (0644)
+    try:
+        cli = Cli(tmp_path)
+        cli.ok("migrate")
+        cli.ok("company", "create", "Acme")
+        files = [cli.db_file, *tmp_path.glob("aw.db-*")]
+        with sqlite3.connect(cli.db_file) as db:  # keeps the -wal and -shm files while it is open
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS probe (x)")
+            files += list(tmp_path.glob("aw.db-*"))
+            modes = {path.name: oct(path.stat().st_mode & 0o777) for path in files}
+    finally:
+        os.umask(previous)
+    assert modes[cli.db_file.name] == oct(0o600)
+    assert set(modes.values()) == {oct(0o600)}, modes

@@ -1,26 +1,22 @@
-"""Shared fixtures: one Temporal dev server and one PostgreSQL database per test session."""
+"""Shared fixtures: one Temporal dev server per test session, one PostgreSQL database per test module
+(copied from a template migrated once per session)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from core.db.migrate import upgrade_to_head
 from core.settings import Settings
+from tests.support.databases import cloned_database, migrated_template
 from tests.support.stack import Stack, make_stack
 from worker.temporal_server import temporal_cli
 from workflows.incident.visibility import SEARCH_ATTRIBUTE_KEYS
 
-POSTGRES_ADMIN = os.environ.get("AW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40
 
 
@@ -41,19 +37,19 @@ def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
 
 
 @pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database per run, migrated with Alembic like production."""
-    name = f"aw_test_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    url = f"{base}/{name}"
-    try:
-        await asyncio.to_thread(upgrade_to_head, url)
+async def template_database() -> AsyncIterator[str]:
+    """One database per session, migrated with Alembic like production; every test module gets a copy."""
+    async with migrated_template() as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+async def database_url(template_database: str) -> AsyncIterator[str]:
+    """A database per test module: nothing a module leaves behind reaches another one. A module whose
+    tests must not see each other's rows either (redelivery scans every company) overrides this with
+    a function-scoped fixture that also uses `cloned_database`."""
+    async with cloned_database(template_database) as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture

@@ -625,7 +625,6 @@ bodies = st.one_of(
     st.builds(lambda e: json.dumps(e).encode(), altered_envelopes),
     st.builds(lambda e: json.dumps(e, ensure_ascii=False).encode("utf-8", "surrogatepass"), signed_envelopes),
 )
-_fuzz_tenants: dict[int, Tenant] = {}
 
 
 @settings(FUZZ, max_examples=200)
@@ -635,9 +634,7 @@ _fuzz_tenants: dict[int, Tenant] = {}
 async def test_any_body_with_a_valid_api_key_gets_a_deliberate_answer(
     sns_stack: Stack, body: bytes, type_header: str | None
 ) -> None:
-    if id(sns_stack) not in _fuzz_tenants:
-        _fuzz_tenants[id(sns_stack)] = await cloudwatch_tenant(sns_stack)
-    tenant = _fuzz_tenants[id(sns_stack)]
+    tenant = await sns_stack.once("cloudwatch-fuzz-tenant", lambda: cloudwatch_tenant(sns_stack))
     before = await sns_stack.count_rows("alert", tenant.creds.id)
     headers = {} if type_header is None else {"x-amz-sns-message-type": type_header}
     response = await deliver(sns_stack, tenant, body, headers=headers)

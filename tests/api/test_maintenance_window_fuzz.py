@@ -114,15 +114,14 @@ alerts = st.fixed_dictionaries(
 )
 
 
-# One company per test run: its windows pile up, so later alerts meet many windows at once.
-_TENANTS: dict[int, tuple[TenantCreds, dict[str, str]]] = {}
-
-
 async def tenant_of(stack: Stack) -> tuple[TenantCreds, dict[str, str]]:
-    if id(stack) not in _TENANTS:
+    """One company per stack, so per test: its windows pile up, so later alerts meet many windows at once."""
+
+    async def build() -> tuple[TenantCreds, dict[str, str]]:
         acme = await stack.company()
-        _TENANTS[id(stack)] = (acme, await stack.user(Role.company_admin, [acme.id]))
-    return _TENANTS[id(stack)]
+        return acme, await stack.user(Role.company_admin, [acme.id])
+
+    return await stack.once("maintenance-fuzz-tenant", build)
 
 
 @settings(FUZZ, max_examples=80)

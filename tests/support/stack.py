@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 import uvicorn
@@ -28,6 +28,8 @@ from worker.worker import build_worker
 from workflows.types import CorrelationPolicy
 
 T = TypeVar("T")
+
+SERVER_START_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -81,17 +83,25 @@ class Stack:
     services: Services
     client: Client
     url: str = ""
-    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=60))
+    # No pool timeout: a burst (500 concurrent posts) waits its turn for one of the 100 connections
+    # however long the machine takes; every request still has 60 s to connect, send and be answered.
+    http: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(timeout=httpx.Timeout(60, pool=None))
+    )
+    # What a test builds once per stack and reuses across hypothesis examples (see `once`).
+    _memo: dict[str, Any] = field(default_factory=dict)
     _server: uvicorn.Server | None = None
     _server_task: asyncio.Task[None] | None = None
     _worker: Worker | None = None
     _worker_task: asyncio.Task[None] | None = None
 
-    async def start_api(self) -> None:
+    async def start_api(self, *, port: int = 0) -> None:
+        """Serves the API on `port` (any free one by default); fails clearly when the server does not come
+        up within SERVER_START_TIMEOUT_S or stops before it listens (a bind failure, say)."""
         config = server_config(
             create_app(self.settings, self.services),
             host="127.0.0.1",
-            port=0,
+            port=port,
             log_level="warning",
             lifespan="on",
             # Longer than httpx's 5 s pool expiry, so the server never closes an idle connection just as
@@ -99,8 +109,16 @@ class Stack:
             timeout_keep_alive=30,
         )
         self._server = uvicorn.Server(config)
-        self._server_task = asyncio.create_task(self._server.serve())
+        self._server_task = asyncio.create_task(_serve(self._server))
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while not self._server.started:
+            if self._server_task.done():
+                # serve() returned or raised before it listened: a bind failure, a failing lifespan.
+                failure = None if self._server_task.cancelled() else self._server_task.exception()
+                raise RuntimeError(f"the API server stopped before it started listening: {failure!r}")
+            if time.monotonic() > deadline:
+                self._server.should_exit = True
+                raise TimeoutError(f"the API server did not start within {SERVER_START_TIMEOUT_S} s")
             await asyncio.sleep(0.02)
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
@@ -186,6 +204,37 @@ class Stack:
         sent.update(headers or {})
         return await self.http.post(f"{self.url}/api/webhooks/alerts", content=raw, headers=sent)
 
+    async def once(self, key: str, build: Callable[[], Awaitable[T]]) -> T:
+        """`build()`'s value, built on the first call for `key` and kept as long as this stack lives. (A
+        module-level cache keyed by `id(stack)` hands a later stack at a reused address the old one's.)"""
+        if key not in self._memo:
+            self._memo[key] = await build()
+        return cast(T, self._memo[key])
+
+    async def incident_of(self, answer: httpx.Response | dict[str, Any], *, timeout: float = 60) -> str:
+        """The incident an accepted alert ends up in, which is what the webhook promises: named in a 200,
+        or, for a 202 `queued` (the answer timeout ran out first, likely on a busy machine), once the
+        worker has routed it. `answer` is the response or one alert's answer from it."""
+        if isinstance(answer, httpx.Response):
+            assert answer.status_code in (200, 202), answer.text
+            body = answer.json()
+            if "alerts" in body:
+                (body,) = body["alerts"]
+        else:
+            body = answer
+        if body.get("incident_id"):
+            return str(body["incident_id"])
+        assert body.get("queued") is True, f"accepted into no incident and not queued: {body!r}"
+        alert_id = body["alert_id"]
+
+        async def incident_id() -> str | None:
+            async with self.services.sessions() as session:
+                row = await session.execute(select(Alert.incident_id).where(Alert.id == alert_id))
+                return row.scalar_one_or_none()
+
+        routed = await eventually(incident_id, lambda value: value is not None, timeout=timeout)
+        return str(routed)
+
     async def incidents(self, company_id: str) -> list[Incident]:
         async with self.services.sessions() as session:
             rows = await session.execute(select(Incident).where(Incident.company_id == company_id))
@@ -203,6 +252,14 @@ class Stack:
                 {"c": company_id},
             )
             return int(result.scalar_one())
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    try:
+        await server.serve()
+    except SystemExit as exited:
+        # uvicorn exits the process when it cannot bind; in a task that would stop the whole test run.
+        raise RuntimeError(f"uvicorn exited with status {exited.code} (see its log above)") from None
 
 
 async def eventually(

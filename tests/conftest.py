@@ -12,12 +12,29 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
+from tests.support import hypothesis_profiles
 from tests.support.databases import cloned_database, migrated_template
 from tests.support.stack import Stack, make_stack
 from worker.temporal_server import temporal_cli
 from workflows.incident.visibility import SEARCH_ATTRIBUTE_KEYS
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40
+
+hypothesis_profiles.load_profile()  # before any test module builds its settings on the default profile
+
+
+@pytest.hookimpl(tryfirst=True)  # before the hypothesis plugin reads --hypothesis-seed
+def pytest_configure(config: pytest.Config) -> None:
+    hypothesis_profiles.choose_seed(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return hypothesis_profiles.report_header(config)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    # Again at the end, where -q shows it too: the seed that reruns this run's random examples.
+    terminalreporter.write_line(hypothesis_profiles.report_header(config))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""What the webhook fuzz tests share: hypothesis settings and JSON-shaped values."""
+"""What the webhook fuzz tests share: hypothesis settings (on the profile tests/conftest.py loads) and
+JSON-shaped values."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ FUZZ = settings(
     # Shrinking replays hundreds of near-identical requests (some of 300 KB) for minutes; the failure
     # message carries the body instead.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    database=None,  # no .hypothesis/ directory in the work tree
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
@@ -34,7 +35,7 @@ from core.companies.service import issue_api_key
 from core.db.models import MaintenanceWindow
 from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
-from tests.support.signin import device, login
+from tests.support.signin import cheap_password_hashes, device, login
 from tests.support.stack import Stack, TenantCreds, alert_body, eventually
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -289,6 +290,13 @@ async def call_as(
     return url, response
 
 
+@pytest.fixture
+def cheap_passwords(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The matrix's hundreds of sign-ups and sign-ins were most of its time on the one hashing thread."""
+    cheap_password_hashes(stack, monkeypatch)
+
+
+@pytest.mark.usefixtures("cheap_passwords")
 async def test_every_route_answers_each_caller_as_the_matrix_says(stack: Stack) -> None:
     other = await stack.company("Other")
     app = create_app(stack.settings, stack.services)

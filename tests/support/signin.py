@@ -6,10 +6,25 @@ import secrets
 from typing import Any
 
 import httpx
+import pytest
+from argon2 import PasswordHasher
 from sqlmodel import select
 
 from core.db.models import AuditLog
 from tests.support.stack import Stack
+
+
+def cheap_password_hashes(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords set through `stack` from now on get Argon2id hashes of the lowest cost. Sign-in still runs
+    the real check, whose cost comes from the hash: about a millisecond instead of a quarter of a second
+    of CPU on the one hashing thread. For tests that make hundreds of users and sign-ins to prove
+    something else (permissions, schema conformance); the sign-in tests keep the real cost."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+    async def cheap_hash(password: str) -> str:
+        return cheap.hash(password)
+
+    monkeypatch.setattr(stack.services.passwords, "hash", cheap_hash)
 
 
 def bearer(token: str) -> dict[str, str]:

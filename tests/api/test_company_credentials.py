@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from core.accounts.roles import Role
+from core.companies import directory
+from core.companies import secrets as company_secrets
 from core.companies.directory import CompanyCredentials
 from core.db.models import AuditLog, Company, CompanyApiKey
 from tests.support.signin import bearer
@@ -97,11 +99,18 @@ async def test_grace_hours_keeps_the_old_keys_until_they_expire(stack: Stack) ->
     assert old["id"] in logged  # the issue entry names the keys it retires
 
 
-async def test_expiring_key_and_secret_stop_on_time_even_while_cached(stack: Stack) -> None:
+async def test_expiring_key_and_secret_stop_on_time_even_while_cached(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     acme = await stack.company("Acme")
     admin = await stack.user(Role.msp_admin, [])
     await rotate(stack, admin, acme.id, {"grace_hours": 1})
-    soon = datetime.now(UTC) + timedelta(seconds=1)
+    # The directory's clock, moved past the expiry by the test rather than by a 1-second sleep that a
+    # busy machine can oversleep before the "still valid" checks.
+    ahead = timedelta(0)
+    for module in (directory, company_secrets):
+        monkeypatch.setattr(module, "utcnow", lambda: datetime.now(UTC) + ahead)
+    soon = datetime.now(UTC) + timedelta(minutes=5)
     async with stack.services.sessions() as session, session.begin():
         key = (
             await session.execute(select(CompanyApiKey).where(CompanyApiKey.company_id == acme.id))
@@ -113,7 +122,8 @@ async def test_expiring_key_and_secret_stop_on_time_even_while_cached(stack: Sta
     stack.services.directory.forget()
     cached: CompanyCredentials | None = await stack.services.directory.by_api_key(acme.api_key)
     assert cached is not None and acme.hmac_secret in cached.hmac_secrets and len(cached.hmac_secrets) == 2
-    await asyncio.sleep((soon - datetime.now(UTC)).total_seconds() + 0.1)
+    assert await stack.services.directory.by_api_key(acme.api_key) is cached
+    ahead = timedelta(minutes=5, seconds=1)
     assert acme.hmac_secret not in cached.hmac_secrets and len(cached.hmac_secrets) == 1
     assert await stack.services.directory.by_api_key(acme.api_key) is None
 

@@ -21,7 +21,7 @@ from core.accounts.roles import Role
 from core.ingest.signature import sign
 from tests.support.fuzzing import FUZZ, json_values
 from tests.support.signin import bearer
-from tests.support.stack import Stack, TenantCreds, eventually
+from tests.support.stack import Stack, TenantCreds, accepted, eventually
 
 AGGREG_KEY = "9bd4ac313a4d1e8fae2482df7b77628"
 
@@ -111,13 +111,12 @@ def signed(creds: TenantCreds, raw: bytes, *, secret: str | None = None) -> dict
 async def test_triggered_notice_opens_an_incident_with_the_mapped_alert(stack: Stack) -> None:
     acme = await stack.company()
     response = await post(stack, acme, triggered())
-    assert response.status_code == 200, response.text
-    answer = response.json()
+    answer = accepted(response)
     assert answer["ignored"] is None
-    [accepted] = answer["alerts"]
-    assert accepted["incident_id"] and accepted["duplicate"] is False
-    assert accepted["fingerprint"] == f"dd:{AGGREG_KEY}"
-    assert accepted["aggregation_key"] == "web-01|CPU load is high"
+    [one] = answer["alerts"]
+    assert await stack.incident_of(one) and one["duplicate"] is False
+    assert one["fingerprint"] == f"dd:{AGGREG_KEY}"
+    assert one["aggregation_key"] == "web-01|CPU load is high"
     [alert] = await stack.alerts(acme.id)
     assert (alert.asset_name, alert.signature, alert.severity, alert.status, alert.tool_source) == (
         "web-01",
@@ -141,14 +140,11 @@ async def test_triggered_notice_opens_an_incident_with_the_mapped_alert(stack: S
 
 async def test_recovered_notice_recovers_the_triggered_series_of_the_incident(stack: Stack) -> None:
     acme = await stack.company()
-    opened = await post(stack, acme, triggered())
-    assert opened.status_code == 200, opened.text
-    incident_id = opened.json()["alerts"][0]["incident_id"]
+    incident_id = await stack.incident_of(await post(stack, acme, triggered()))
     closed = await post(stack, acme, recovered())
-    assert closed.status_code == 200, closed.text
-    [accepted] = closed.json()["alerts"]
-    assert accepted["fingerprint"] == f"dd:{AGGREG_KEY}"
-    assert accepted["incident_id"] == incident_id
+    [one] = accepted(closed)["alerts"]
+    assert one["fingerprint"] == f"dd:{AGGREG_KEY}"
+    assert await stack.incident_of(one) == incident_id
     shown = await eventually(lambda: incident(stack, acme, incident_id), lambda i: i["recovery_count"] == 1)
     assert shown["recovered_series"] == [f"dd:{AGGREG_KEY}"]
     assert shown["alert_count"] == 1
@@ -162,12 +158,9 @@ async def test_recovery_of_one_host_leaves_the_other_hosts_series_firing(stack: 
     for host in ("web-01", "web-02"):
         title = f"[Triggered on {{host:{host}}}] CPU load is high"
         sent = await post(stack, acme, triggered(hostname=host, aggreg_key=f"k-{host}", alert_title=title))
-        assert sent.status_code == 200, sent.text
-        opened[host] = sent.json()["alerts"][0]["incident_id"]
+        opened[host] = await stack.incident_of(sent)
     notice = recovered(hostname="web-01", aggreg_key="k-web-01", alert_title="[Recovered] CPU load is high")
-    answer = await post(stack, acme, notice)
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["alerts"][0]["incident_id"] == opened["web-01"]
+    assert await stack.incident_of(await post(stack, acme, notice)) == opened["web-01"]
     shown = await eventually(
         lambda: incident(stack, acme, opened["web-01"]), lambda i: i["recovery_count"] == 1
     )

@@ -9,7 +9,7 @@ import pytest
 
 from core.accounts.roles import Role
 from tests.support.signin import bearer
-from tests.support.stack import Stack, alert_body, eventually
+from tests.support.stack import Stack, accepted, alert_body, eventually
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "inv-\u202efdp.exe" displays as "inv-exe.pdf"
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -53,7 +53,7 @@ async def test_bidi_controls_are_removed_from_alert_text_and_the_alert_is_accept
         labels={f"env{RLO}": f"pro{RLO}d", "nested": {"deep": [f"a{RLO}b"]}},
     )
     response = await stack.post_alert(acme, body)
-    assert response.status_code == 200, response.text
+    accepted(response)
 
     [alert] = await stack.alerts(acme.id)
     assert alert.asset_name == "inv-fdp.exe"
@@ -62,7 +62,7 @@ async def test_bidi_controls_are_removed_from_alert_text_and_the_alert_is_accept
     assert (alert.category, alert.asset_id) == ("Database", "i-1")
     assert alert.labels == {"env": "prod", "nested": {"deep": ["ab"]}}
 
-    incident_id = response.json()["incident_id"]
+    incident_id = await stack.incident_of(response)
     detail = await eventually(
         lambda: stack.http.get(
             f"{stack.url}/api/incidents/{incident_id}", headers=bearer(admin["access_token"])

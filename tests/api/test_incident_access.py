@@ -19,9 +19,7 @@ def bearer(user: dict[str, str]) -> dict[str, str]:
 
 async def open_incident(stack: Stack, creds: TenantCreds, **overrides: Any) -> str:
     """Posts one alert and waits until its incident is listed in the database."""
-    response = await stack.post_alert(creds, alert_body(**overrides))
-    assert response.status_code == 200, response.text
-    incident_id: str = response.json()["incident_id"]
+    incident_id = await stack.incident_of(await stack.post_alert(creds, alert_body(**overrides)))
     await eventually(lambda: stack.incidents(creds.id), lambda rows: incident_id in {i.id for i in rows})
     return incident_id
 
@@ -221,9 +219,9 @@ async def test_out_of_range_page_parameters_are_rejected_with_422(stack: Stack) 
 async def test_incident_detail_has_its_alerts_key_workflow_and_temporal_link(stack: Stack) -> None:
     acme = await stack.company()
     first = await stack.post_alert(acme, alert_body(message="Disk /var at 95%"))
-    incident_id = first.json()["incident_id"]
+    incident_id = await stack.incident_of(first)
     second = await stack.post_alert(acme, alert_body(message="Disk /var at 97%"))
-    assert second.json()["incident_id"] == incident_id and second.json()["correlated"] is True
+    assert await stack.incident_of(second) == incident_id
     await eventually(lambda: stack.incidents(acme.id), lambda rows: rows and rows[0].alert_count == 2)
     technician = await stack.user(Role.technician, [acme.id])
 

@@ -289,8 +289,8 @@ async def test_firing_alert_inside_a_window_is_stored_suppressed_and_opens_no_in
     acme = await stack.company()
     api = await admin_of(stack, acme)
     # An alert before the window exists, so the intake has cached "no windows" for the company.
-    before = await stack.post_alert(acme, alert_body(asset_name="web-01"))
-    assert before.status_code == 200 and before.json()["suppressed"] is False
+    before = await stack.settled(await stack.post_alert(acme, alert_body(asset_name="web-01")))
+    assert before["suppressed"] is False
 
     window = await api.create(once_body(acme.id))
     delivery = str(uuid.uuid4())
@@ -308,9 +308,9 @@ async def test_firing_alert_inside_a_window_is_stored_suppressed_and_opens_no_in
 
     # An alert the window does not cover opens its incident as usual; by then the suppressed one,
     # accepted earlier, would have opened its own if it were routed.
-    uncovered = await stack.post_alert(acme, alert_body(asset_name="web-02"))
-    assert uncovered.status_code == 200 and uncovered.json()["suppressed"] is False
-    incidents = {before.json()["incident_id"], uncovered.json()["incident_id"]}
+    uncovered = await stack.settled(await stack.post_alert(acme, alert_body(asset_name="web-02")))
+    assert uncovered["suppressed"] is False
+    incidents = {before["incident_id"], uncovered["incident_id"]}
     assert None not in incidents
     assert (
         await eventually(lambda: open_incident_ids(stack, api, acme.id), lambda ids: ids == incidents)
@@ -328,8 +328,8 @@ async def test_firing_alert_inside_a_window_is_stored_suppressed_and_opens_no_in
 
     # Deleting the window keeps its alerts' history, and alerts from then on open incidents.
     assert (await api.call("DELETE", f"/{window['id']}")).status_code == 204
-    after = await stack.post_alert(acme, alert_body(asset_name="db-prod-01"))
-    assert after.json()["suppressed"] is False and after.json()["incident_id"]
+    after = await stack.settled(await stack.post_alert(acme, alert_body(asset_name="db-prod-01")))
+    assert after["suppressed"] is False and after["incident_id"]
     kept = {a.id: a for a in await stack.alerts(acme.id)}[answer["alert_id"]]
     assert kept.maintenance_window_id == window["id"]
 
@@ -343,8 +343,7 @@ async def test_alert_outside_the_window_time_or_scope_opens_an_incident(stack: S
     await api.create(once_body(acme.id, name="Disabled", match_assets=[], enabled=False))
 
     response = await stack.post_alert(acme, alert_body(asset_name="db-prod-01", labels={"env": "prod"}))
-    assert response.status_code == 200, response.text
-    answer = response.json()
+    answer = await stack.settled(response)
     assert answer["suppressed"] is False and answer["maintenance_window_id"] is None
     assert answer["incident_id"] is not None
     await eventually(
@@ -355,13 +354,12 @@ async def test_alert_outside_the_window_time_or_scope_opens_an_incident(stack: S
 async def test_recovery_inside_a_window_still_recovers_the_incident_opened_before_it(stack: Stack) -> None:
     acme = await stack.company()
     api = await admin_of(stack, acme)
-    opened = (await stack.post_alert(acme, alert_body(asset_name="db-prod-01"))).json()
+    opened = await stack.settled(await stack.post_alert(acme, alert_body(asset_name="db-prod-01")))
     assert opened["incident_id"]
 
     window = await api.create(once_body(acme.id))
     recovery = await stack.post_alert(acme, alert_body(asset_name="db-prod-01", status="resolved"))
-    assert recovery.status_code == 200, recovery.text
-    answer = recovery.json()
+    answer = await stack.settled(recovery)
     assert answer["suppressed"] is False and answer["incident_id"] == opened["incident_id"]
     incidents = await eventually(
         lambda: stack.incidents(acme.id), lambda rows: rows and rows[0].recovery_count == 1

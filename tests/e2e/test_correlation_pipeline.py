@@ -21,10 +21,13 @@ async def context(stack: Stack, company_id: str) -> CompanyContext:
 
 async def test_second_alert_for_same_asset_joins_open_incident(stack: Stack) -> None:
     acme = await stack.company()
-    first = (await stack.post_alert(acme, alert_body(tool_source="datadog"))).json()
-    second = (await stack.post_alert(acme, alert_body(tool_source="zabbix", severity="critical"))).json()
-    other = (await stack.post_alert(acme, alert_body(signature="cpu_high"))).json()
-    assert second["incident_id"] == first["incident_id"] and second["correlated"] is True
+    first = await stack.settled(await stack.post_alert(acme, alert_body(tool_source="datadog")))
+    second = await stack.settled(
+        await stack.post_alert(acme, alert_body(tool_source="zabbix", severity="critical"))
+    )
+    other = await stack.settled(await stack.post_alert(acme, alert_body(signature="cpu_high")))
+    # A 200 says it joined (`correlated`); a 202 `queued` answer knew no incident yet.
+    assert second["incident_id"] == first["incident_id"] and second["correlated"] is not second.get("queued")
     assert other["incident_id"] != first["incident_id"]
     assert first["aggregation_key"] == "db-prod-01|disk_space_critical"
     incidents = await eventually(
@@ -40,14 +43,15 @@ async def test_500_concurrent_alerts_for_one_key_end_in_one_incident(stack: Stac
     acme = await stack.company()
     responses = await asyncio.gather(*(stack.post_alert(acme, alert_body()) for _ in range(500)))
     assert {r.status_code for r in responses} <= {200, 202}
-    incident_ids = {r.json()["incident_id"] for r in responses} - {None}
-    assert len(incident_ids) == 1
+    # Answers that name an incident (the rest were 202 `queued`) name the same one.
+    named = {r.json()["incident_id"] for r in responses} - {None}
+    assert len(named) <= 1
     incidents = await eventually(
         lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1 and rows[0].alert_count == 500
     )
-    assert incidents[0].id in incident_ids
+    assert named <= {incidents[0].id}
     alerts = await stack.alerts(acme.id)
-    assert len(alerts) == 500 and {a.incident_id for a in alerts} == incident_ids
+    assert len(alerts) == 500 and {a.incident_id for a in alerts} == {incidents[0].id}
 
 
 async def test_alert_after_the_correlation_window_opens_the_next_incident(stack: Stack) -> None:
@@ -71,8 +75,8 @@ async def test_alert_after_the_correlation_window_opens_the_next_incident(stack:
 
 async def test_asset_policy_groups_different_signatures_of_one_asset(stack: Stack) -> None:
     acme = await stack.company(policy=CorrelationPolicy(aggregation_key=AggregationMode.asset))
-    a = (await stack.post_alert(acme, alert_body(signature="disk_full"))).json()
-    b = (await stack.post_alert(acme, alert_body(signature="cpu_high"))).json()
+    a = await stack.settled(await stack.post_alert(acme, alert_body(signature="disk_full")))
+    b = await stack.settled(await stack.post_alert(acme, alert_body(signature="cpu_high")))
     assert a["incident_id"] == b["incident_id"] and a["aggregation_key"] == "db-prod-01"
 
 
@@ -91,9 +95,9 @@ async def test_incident_stays_pending_until_min_alerts_joined(stack: Stack) -> N
 
 async def test_resolved_alert_marks_its_series_recovered(stack: Stack) -> None:
     acme = await stack.company()
-    opened = (await stack.post_alert(acme, alert_body())).json()
-    await stack.post_alert(acme, alert_body(signature="cpu_high", asset_name="db-prod-01"))
-    recovered = (await stack.post_alert(acme, alert_body(status="resolved"))).json()
+    opened = await stack.settled(await stack.post_alert(acme, alert_body()))
+    await stack.settled(await stack.post_alert(acme, alert_body(signature="cpu_high")))
+    recovered = await stack.settled(await stack.post_alert(acme, alert_body(status="resolved")))
     assert recovered["incident_id"] == opened["incident_id"]
     handle = stack.client.get_workflow_handle(opened["incident_id"])
     state = await eventually(
@@ -107,7 +111,7 @@ async def test_resolved_alert_marks_its_series_recovered(stack: Stack) -> None:
 
 async def test_recovery_with_no_open_incident_is_stored_and_opens_nothing(stack: Stack) -> None:
     acme = await stack.company()
-    answer = (await stack.post_alert(acme, alert_body(status="resolved"))).json()
+    answer = await stack.settled(await stack.post_alert(acme, alert_body(status="resolved")))
     assert answer["incident_id"] is None and answer["disposition"] == "no_open_incident"
     alerts = await eventually(lambda: stack.alerts(acme.id), lambda rows: rows[0].disposition is not None)
     assert alerts[0].incident_id is None and alerts[0].disposition == "no_open_incident"

@@ -20,9 +20,8 @@ async def incident(stack: Stack, token: str, incident_id: str) -> dict[str, Any]
 
 
 async def fire(stack: Stack, creds: TenantCreds, **overrides: Any) -> dict[str, Any]:
-    response = await stack.post_alert(creds, alert_body(**overrides))
-    assert response.status_code == 200, response.text
-    return response.json()
+    """The alert's answer, with the incident it joined (waited for when the answer was 202 `queued`)."""
+    return await stack.settled(await stack.post_alert(creds, alert_body(**overrides)))
 
 
 async def recover(stack: Stack, creds: TenantCreds, **overrides: Any) -> dict[str, Any]:

@@ -48,8 +48,9 @@ async def test_alerts_accepted_while_worker_down_reach_their_incidents(
     acme = await stack.company()
     bodies = [alert_body(asset_name=f"web-{i % 3}") for i in range(12)]
     responses = await asyncio.gather(*(stack.post_alert(acme, body) for body in bodies))
-    # New incidents start and joining alerts are signalled: Temporal holds them durably already.
-    assert {r.status_code for r in responses} == {200}
+    # New incidents start and joining alerts are signalled: Temporal holds them durably already (a 202
+    # `queued` when that took longer than the answer timeout, on a busy machine).
+    assert {r.status_code for r in responses} <= {200, 202}
     # A second API process knows nothing of these incidents, so it must ask the incident itself,
     # which cannot answer without a worker: the alert is stored and the answer says it is queued.
     other_api = make_stack(stack.settings, temporal_client)
@@ -67,7 +68,7 @@ async def test_alerts_accepted_while_worker_down_reach_their_incidents(
     assert sorted(i.alert_count for i in incidents) == [4, 4, 5]
     alerts = await stack.alerts(acme.id)
     assert all(a.incident_id for a in alerts) and len(alerts) == 13
-    assert {r.json()["incident_id"] for r in responses} == {i.id for i in incidents}
+    assert {await stack.incident_of(r) for r in responses} == {i.id for i in incidents}
 
 
 async def test_alert_stored_before_an_api_crash_is_redelivered(quick_redelivery_stack: Stack) -> None:

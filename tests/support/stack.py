@@ -211,29 +211,37 @@ class Stack:
             self._memo[key] = await build()
         return cast(T, self._memo[key])
 
-    async def incident_of(self, answer: httpx.Response | dict[str, Any], *, timeout: float = 60) -> str:
-        """The incident an accepted alert ends up in, which is what the webhook promises: named in a 200,
-        or, for a 202 `queued` (the answer timeout ran out first, likely on a busy machine), once the
-        worker has routed it. `answer` is the response or one alert's answer from it."""
-        if isinstance(answer, httpx.Response):
-            assert answer.status_code in (200, 202), answer.text
-            body = answer.json()
-            if "alerts" in body:
-                (body,) = body["alerts"]
-        else:
-            body = answer
-        if body.get("incident_id"):
-            return str(body["incident_id"])
-        assert body.get("queued") is True, f"accepted into no incident and not queued: {body!r}"
+    async def settled(
+        self, answer: httpx.Response | dict[str, Any], *, timeout: float = 60
+    ) -> dict[str, Any]:
+        """One accepted alert's answer, with the `incident_id` and `disposition` it got: at once from a 200,
+        or for a 202 `queued` (the webhook's answer timeout ran out first, likely on a busy machine) or a
+        duplicate of a delivery not routed yet, once the worker has routed it, which is what the webhook
+        promises. `answer` is a response carrying one alert, or one alert's answer from a response."""
+        body = accepted(answer) if isinstance(answer, httpx.Response) else answer
+        if "alerts" in body:
+            (body,) = body["alerts"]
+        if body.get("incident_id") or body.get("disposition") or body.get("suppressed"):
+            return body
+        assert body.get("queued") or body.get("duplicate"), f"accepted, but not routed nor queued: {body!r}"
         alert_id = body["alert_id"]
 
-        async def incident_id() -> str | None:
+        async def routed() -> tuple[str | None, str | None]:
             async with self.services.sessions() as session:
-                row = await session.execute(select(Alert.incident_id).where(Alert.id == alert_id))
-                return row.scalar_one_or_none()
+                rows = await session.execute(
+                    select(Alert.incident_id, Alert.disposition).where(Alert.id == alert_id)
+                )
+                row = rows.one_or_none()
+                return (row[0], row[1]) if row else (None, None)
 
-        routed = await eventually(incident_id, lambda value: value is not None, timeout=timeout)
-        return str(routed)
+        incident_id, disposition = await eventually(routed, lambda r: any(r), timeout=timeout)
+        return {**body, "incident_id": incident_id, "disposition": disposition}
+
+    async def incident_of(self, answer: httpx.Response | dict[str, Any], *, timeout: float = 60) -> str:
+        """The incident an accepted alert is in, waiting for it when the answer was 202 `queued`."""
+        body = await self.settled(answer, timeout=timeout)
+        assert body["incident_id"], f"accepted into no incident: {body!r}"
+        return str(body["incident_id"])
 
     async def incidents(self, company_id: str) -> list[Incident]:
         async with self.services.sessions() as session:
@@ -252,6 +260,16 @@ class Stack:
                 {"c": company_id},
             )
             return int(result.scalar_one())
+
+
+def accepted(response: httpx.Response) -> dict[str, Any]:
+    """The answer of an accepted alert: a 200, or a 202 `queued` when the incident was not known within
+    the webhook's answer timeout (which a busy machine makes likely). `Stack.incident_of` waits for it."""
+    assert response.status_code in (200, 202), response.text
+    body: dict[str, Any] = response.json()
+    if response.status_code == 202:
+        assert body.get("queued") is True or all(a["queued"] for a in body.get("alerts", [])), body
+    return body
 
 
 async def _serve(server: uvicorn.Server) -> None:

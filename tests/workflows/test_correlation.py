@@ -124,3 +124,58 @@ def test_absorb_leaves_the_original_state_untouched() -> None:
     state = new_incident_state(start())
     absorb(state, [ref(0)], T0)
     assert state.alert_count == 0
+
+
+# --- found by `make mutate`: what the tests above did not pin down -----------------------------------------
+
+
+def test_workflow_id_names_the_company_a_hash_of_the_key_and_the_generation() -> None:
+    workflow_id = incident_workflow_id("co", "a|b", 3)
+    assert workflow_id != incident_workflow_id("co", "a|c", 3)
+    assert workflow_id.startswith("incident-co-") and workflow_id.endswith("-3")
+    assert "a|b" not in workflow_id and len(workflow_id.split("-")[-2]) == 16
+
+
+def test_new_incident_takes_its_identity_from_the_start_and_its_first_alert() -> None:
+    first = ref(0).model_copy(update={"asset_id": "i-123", "category": "Database", "summary": None})
+    begun = start().model_copy(update={"company_name": "Acme", "critical_asset": True, "alerts": [first]})
+    state = new_incident_state(begun)
+    assert (state.company_name, state.critical_asset) == ("Acme", True)
+    assert (state.asset_name, state.asset_id, state.signature, state.category) == (
+        "db-01",
+        "i-123",
+        "disk_full",
+        "Database",
+    )
+    assert state.title == "disk_full on db-01"
+
+
+def test_absorb_leaves_the_original_series_untouched() -> None:
+    opened = absorb(new_incident_state(start()), [ref(0)], T0)
+    absorb(opened, [ref(1, status=AlertStatus.resolved, at=T0 + timedelta(minutes=1))], T0)
+    assert opened.series["fp1"].status == SeriesStatus.firing
+
+
+def test_absorb_keeps_the_last_alert_ids_counts_every_recovery_and_stamps_the_times() -> None:
+    opened = absorb(new_incident_state(start()), [ref(i, at=T0) for i in range(60)], T0)
+    assert opened.recent_alert_ids == [f"al_{i}" for i in range(10, 60)]  # the last 50
+    assert opened.created_at == opened.updated_at == T0
+    later = T0 + timedelta(minutes=2)
+    recoveries = [ref(60 + i, at=T0 + timedelta(minutes=1), status=AlertStatus.resolved) for i in range(2)]
+    recovered = absorb(opened, recoveries, later)
+    assert recovered.recovery_count == 2 and recovered.alert_count == 60
+    assert recovered.created_at == T0 and recovered.updated_at == later
+    assert recovered.first_alert_at == T0 and recovered.last_alert_at == T0 + timedelta(minutes=1)
+
+
+def test_absorb_takes_the_first_category_given_and_scores_a_critical_asset_higher() -> None:
+    uncategorised = ref(0)
+    database = ref(1).model_copy(update={"category": "Database"})
+    disk = ref(2).model_copy(update={"category": "Disk"})
+    state = absorb(new_incident_state(start()), [uncategorised, database, disk], T0)
+    assert state.category == "Database"
+    critical = new_incident_state(start().model_copy(update={"critical_asset": True}))
+    assert (
+        absorb(critical, [ref(0)], T0).priority_score
+        == absorb(new_incident_state(start()), [ref(0)], T0).priority_score + 15
+    )

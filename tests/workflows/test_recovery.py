@@ -89,3 +89,51 @@ def test_flapping_incident_waits_a_quiet_window_then_resolves() -> None:
 def test_no_quiet_wait_while_a_flapping_series_fires() -> None:
     firing = mark_flapping(state(SeriesStatus.firing, flap_threshold=1), {"s0": 2})
     assert firing.flapping_series == ["s0"] and quiet_deadline(firing) is None
+
+
+# --- found by `make mutate`: what the tests above did not pin down -----------------------------------------
+
+
+def test_rules_leave_the_state_they_are_given_unchanged() -> None:
+    """The workflow keeps the state it passed in (for its query and its projection) until it swaps in the
+    result, so a rule that changed its argument in place would change what the incident shows."""
+    flapping = mark_flapping(state(SeriesStatus.recovered, flap_threshold=1), {"s0": 2})
+    firing = state(SeriesStatus.recovered, SeriesStatus.firing, on_recovery=RecoveryMode.confirm)
+    firing.awaiting_confirmation = True
+    for given, rule in (
+        (state(SeriesStatus.recovered, flap_threshold=1), lambda s: mark_flapping(s, {"s0": 2})),
+        (flapping, lambda s: end_flapping(s, NOW)),
+        (firing, lambda s: settle(s, NOW)),
+        (state(SeriesStatus.recovered), lambda s: settle(s, NOW)),
+        (state(SeriesStatus.firing), lambda s: resolved_by_technician(s, "usr_1", NOW)),
+    ):
+        before = given.model_dump()
+        rule(given)
+        assert given.model_dump() == before
+
+
+def test_a_resolved_incident_is_not_resolved_again() -> None:
+    done = settle(state(SeriesStatus.recovered), NOW)
+    assert settle(done, NOW + timedelta(hours=1)).resolved_at == NOW
+    flapping = mark_flapping(state(SeriesStatus.recovered, flap_threshold=1), {"s0": 2})
+    assert quiet_deadline(resolved_by_technician(flapping, "usr_1", NOW)) is None
+    empty = state()
+    assert settle(empty, NOW) == empty  # no series yet: nothing to settle
+
+
+def test_resolution_clears_the_wait_for_confirmation_and_is_stamped_now() -> None:
+    waiting = settle(state(SeriesStatus.recovered, on_recovery=RecoveryMode.confirm), NOW)
+    later = NOW + timedelta(minutes=7)
+    done = resolved_by_technician(waiting, "usr_1", later)
+    assert done.awaiting_confirmation is False
+    assert done.resolved_at == done.updated_at == later
+    refired = waiting.model_copy(deep=True)
+    refired.series["s0"].status = SeriesStatus.firing
+    assert settle(refired, NOW).awaiting_confirmation is False
+
+
+def test_end_of_flapping_resolves_at_the_time_it_ends() -> None:
+    flapping = mark_flapping(state(SeriesStatus.recovered, flap_threshold=1), {"s0": 2})
+    later = NOW + timedelta(minutes=45)
+    after = end_flapping(settle(flapping, NOW), later)
+    assert after.resolved_at == after.updated_at == later

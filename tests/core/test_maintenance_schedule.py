@@ -171,3 +171,20 @@ def test_first_instant_at_a_skipped_wall_time_is_the_jump() -> None:
     assert first_instant_at(datetime(2025, 3, 9, 2, 30), NEW_YORK) == utc(2025, 3, 9, 7, 0)
     assert first_instant_at(datetime(2025, 3, 9, 1, 30), NEW_YORK) == utc(2025, 3, 9, 6, 30)
     assert first_instant_at(datetime(2025, 11, 2, 1, 30), NEW_YORK) == utc(2025, 11, 2, 5, 30)
+
+
+# --- found by `make mutate`: boundaries the tests above did not pin down -----------------------------------
+
+
+def test_clock_times_run_from_00_00_to_23_59() -> None:
+    assert clock_time("00:00") == clock_time("00:00").replace(hour=0, minute=0)
+    assert (clock_time("23:59").hour, clock_time("23:59").minute) == (23, 59)
+    for wrong in ("24:00", "12:60", "12:5:", "1:230"):
+        with pytest.raises(ValueError):
+            clock_time(wrong)
+
+
+def test_a_once_window_starting_at_the_moment_asked_about_is_not_its_next_start() -> None:
+    once = Schedule.parse(kind="once", timezone="UTC", starts_at=utc(2030, 1, 1), ends_at=utc(2030, 1, 2))
+    assert once.next_start(utc(2030, 1, 1)) is None
+    assert once.next_start(utc(2029, 12, 31, 23, 59, 59)) == utc(2030, 1, 1)

@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.companies.context import CompanyContext
 from workflows.incident.correlation import incident_workflow_id
-from workflows.incident.visibility import search_attributes
+from workflows.incident.visibility import search_attributes, summary
 from workflows.incident.workflow import INCIDENT_CLOSED_ERROR, IncidentWorkflow
 from workflows.types import (
     AddAlerts,
@@ -151,7 +151,7 @@ class AlertRouter:
                         future.cancel()
                     raise
                 except Exception as err:
-                    log.warning("routing %d alert(s) for key %r failed: %s", len(batch), lane.key, err)
+                    log.warning("routing %d alert(s) for key %.120r failed: %s", len(batch), lane.key, err)
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(RoutingFailed(str(err)))
@@ -247,8 +247,9 @@ class AlertRouter:
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=search_attributes(preview),
-                    static_summary=f"{first.severity.value} {first.signature} on {first.asset_name}"
-                    f" ({company.name or company.id})",
+                    static_summary=summary(
+                        first.severity.value, first.signature, first.asset_name, company.name or company.id
+                    ),
                     request_eager_start=self._eager_start,
                 )
             )

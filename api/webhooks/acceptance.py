@@ -208,7 +208,12 @@ async def _accept_one(services: Services, company: CompanyContext, delivery: Del
     )
     if stored.duplicate:
         # Answered as the first delivery was, whatever the windows say now.
-        return answer.model_copy(update=_suppression(stored.maintenance_window_id))
+        if stored.maintenance_window_id:
+            return answer.model_copy(update=_suppression(stored.maintenance_window_id))
+        if stored.incident_id is None and stored.disposition is None:
+            # Stored, not in its incident yet: it will be, as the first answer (202) said.
+            return answer.model_copy(update={"queued": True})
+        return answer.model_copy(update={"disposition": stored.disposition})
     if window_id:
         return answer.model_copy(update=_suppression(window_id))
 

@@ -18,6 +18,7 @@ import ui
 from api.integrations import alertmanager, cloudwatch, datadog, generic, zabbix
 from api.routes import (
     agent,
+    alerts,
     audit,
     auth,
     companies,
@@ -70,6 +71,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         zabbix,
         cloudwatch,
         incidents,
+        alerts,
         auth,
         me,
         agent,

@@ -20,7 +20,7 @@ from core.settings import Settings
 from core.temporal import connect
 from worker import temporal_server
 from worker.seed import seed_demo
-from worker.worker import build_worker, ensure_redelivery_schedule
+from worker.worker import build_worker, ensure_redelivery_loop
 
 console = Console()
 
@@ -57,7 +57,7 @@ async def run_dev(
         credentials_file = data_dir / "demo-credentials.json"
         fresh = await seed_demo(services, credentials_file)
         worker = build_worker(client, services)
-        await ensure_redelivery_schedule(client, services)
+        await ensure_redelivery_loop(client, services)
         api = _Uvicorn(
             uvicorn.Config(
                 create_app(settings, services), host="127.0.0.1", port=api_port, log_level="warning"

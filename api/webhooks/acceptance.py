@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from core.companies.context import CompanyContext
 from core.db.models import new_id
-from core.ingest.routing import RoutedAlert, RoutingFailed
+from core.errors import RoutingFailed
+from core.ingest.routing import RoutedAlert
 from core.maintenance.matcher import AlertTraits
 from core.maintenance.windows import SUPPRESSED
 from core.runtime import Services

@@ -122,17 +122,3 @@ def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def purge_deliveries(session: AsyncSession, older_than: datetime) -> int:
     result = await session.execute(delete(DELIVERIES).where(DELIVERIES.c.received_at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def unrouted_alerts(session: AsyncSession, received_before: datetime, limit: int) -> list[Alert]:
-    rows = await session.execute(
-        select(Alert)
-        .where(
-            ALERTS.c.incident_id.is_(None),
-            ALERTS.c.disposition.is_(None),
-            ALERTS.c.received_at < received_before,
-        )
-        .order_by(ALERTS.c.received_at)
-        .limit(limit)
-    )
-    return list(rows.scalars())

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.deps import Principal, ServicesDep, SessionDep
+from api.fields import NO_NUL
 from api.permissions import CanReadIncidents, CanRetryAlerts
 from api.tenancy import PathId, not_found, scoped
 from core.audit import record
@@ -54,8 +55,8 @@ def to_delivery(alert: Alert) -> AlertDelivery:
 async def list_undelivered_alerts(
     principal: CanReadIncidents,
     session: SessionDep,
-    company_id: Annotated[str | None, Query(max_length=40)] = None,
-    disposition: Annotated[str, Query(max_length=40)] = UNDELIVERABLE,
+    company_id: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
+    disposition: Annotated[str, Query(max_length=40, pattern=NO_NUL)] = UNDELIVERABLE,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AlertDelivery]:
     """Alerts in no incident with this disposition (default: undeliverable), newest first."""

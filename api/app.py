@@ -21,6 +21,7 @@ from api.integrations import alertmanager, cloudwatch, datadog, generic, zabbix
 from api.redirects import RelativeRedirects
 from api.routes import (
     agent,
+    alerts,
     audit,
     auth,
     companies,
@@ -80,6 +81,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         zabbix,
         cloudwatch,
         incidents,
+        alerts,
         auth,
         me,
         agent,

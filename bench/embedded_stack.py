@@ -1,7 +1,7 @@
 """The stack the benchmark measures: the embedded default, started in this process or in a child process.
 
 It is what `alert-whisperer dev` runs (same building blocks, same Temporal pragmas, eager start, the
-redelivery schedule), built here rather than by launching that command so that the benchmark gets a
+redelivery loop), built here rather than by launching that command so that the benchmark gets a
 fresh tenant, free ports, a headless Temporal and a raised tenant rate limit. With `timed`, timers at
 its seams (bench/timings.py) say where the time goes, at a cost of about 12 % of the stack's CPU; without,
 the stack is exactly the product as shipped.
@@ -37,7 +37,7 @@ from core.settings import Settings
 from core.temporal import connect
 from worker import temporal_server
 from worker.cli import run_service
-from worker.worker import build_worker, ensure_redelivery_schedule
+from worker.worker import build_worker, ensure_redelivery_loop
 
 READY_TIMEOUT_S = 120
 
@@ -138,7 +138,7 @@ async def product_services(settings: Settings, timings: Timings | None) -> Async
 @contextlib.asynccontextmanager
 async def running_worker(services: Services) -> AsyncIterator[None]:
     worker = build_worker(services.temporal, services)
-    await ensure_redelivery_schedule(services.temporal, services)
+    await ensure_redelivery_loop(services.temporal, services)
     task = asyncio.create_task(worker.run())
     try:
         yield

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     # Alerts accepted but not yet in an incident are handed to the workflows again after this long.
     redelivery_after_s: int = 20
     redelivery_interval_s: int = 15
+    # Alerts per pass (shared fairly among companies), per page (between progress heartbeats), and the
+    # failed attempts after which an alert is set aside as `undeliverable` for an operator to retry.
+    redelivery_limit: int = Field(2000, ge=1)
+    redelivery_page_size: int = Field(200, ge=1)
+    redelivery_max_attempts: int = Field(5, ge=1)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -86,10 +86,10 @@ def api(host: str = "0.0.0.0", port: int = 8000) -> None:  # noqa: S104 (a serve
 
 @app.command()
 def worker() -> None:
-    """The Temporal worker process: incident workflows, their activities and the redelivery schedule."""
+    """The Temporal worker process: incident workflows, their activities and the redelivery loop."""
     from core.runtime import build_services
     from core.temporal import connect
-    from worker.worker import build_worker, ensure_redelivery_schedule
+    from worker.worker import build_worker, ensure_redelivery_loop
 
     _logging()
 
@@ -97,7 +97,7 @@ def worker() -> None:
         settings = get_settings()
         client = await connect(settings)
         services = build_services(settings, client)
-        await ensure_redelivery_schedule(client, services)
+        await ensure_redelivery_loop(client, services)
         running = build_worker(client, services)
         # As PID 1 in a container, SIGTERM is ignored unless handled: drain in-flight tasks, then exit.
         loop = asyncio.get_running_loop()

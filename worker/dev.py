@@ -21,7 +21,7 @@ from core.temporal import connect
 from worker import temporal_server
 from worker.logs import uvicorn_log_config
 from worker.seed import seed_demo
-from worker.worker import build_worker, ensure_redelivery_schedule
+from worker.worker import build_worker, ensure_redelivery_loop
 
 console = Console()
 
@@ -58,7 +58,7 @@ async def run_dev(
         credentials_file = data_dir / "demo-credentials.json"
         fresh = await seed_demo(services, credentials_file)
         worker = build_worker(client, services)
-        await ensure_redelivery_schedule(client, services)
+        await ensure_redelivery_loop(client, services)
         api = _Uvicorn(
             server_config(
                 create_app(settings, services),

@@ -52,17 +52,22 @@ def dev(
 ) -> None:
     """Everything on one machine: Temporal dev server and Web UI, worker and API (`make run`)."""
     from worker.dev import run_dev
+    from worker.ports import PortTakenError
 
     logging.basicConfig(level=logging.WARNING)
-    run_service(
-        run_dev(
-            get_settings(),
-            api_port=api_port,
-            temporal_port=temporal_port,
-            temporal_ui_port=temporal_ui_port,
-            data_dir=data_dir,
+    try:
+        run_service(
+            run_dev(
+                get_settings(),
+                api_port=api_port,
+                temporal_port=temporal_port,
+                temporal_ui_port=temporal_ui_port,
+                data_dir=data_dir,
+            )
         )
-    )
+    except PortTakenError as err:
+        console.print(str(err), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -19,6 +19,7 @@ from core.runtime import build_services
 from core.settings import Settings
 from core.temporal import connect
 from worker import temporal_server
+from worker.ports import refuse_taken_ports
 from worker.seed import seed_demo
 from worker.worker import build_worker, ensure_redelivery_schedule
 
@@ -42,6 +43,7 @@ async def run_dev(
     settings.temporal_address = f"127.0.0.1:{temporal_port}"
     settings.temporal_ui_url = f"http://127.0.0.1:{temporal_ui_port}"
 
+    refuse_taken_ports({api_port: ("API", "--api-port")})
     with console.status("Starting Temporal dev server…"):
         server = await temporal_server.start_dev_server(
             port=temporal_port,

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     # Failed sign-ins block an account or IP for base * 2^(failures beyond the free ones) seconds.
     login_backoff_base_s: float = 1.0
 
+    # The API's HTTP server (api/server.py). Production runs behind a reverse proxy (docs/deployment.md);
+    # these bound what a slow or idle client can hold open on the API itself.
+    # From connecting (or a kept-alive request's first byte) to the end of the request's headers.
+    api_header_timeout_s: float = 10.0
+    api_keep_alive_timeout_s: int = 5  # idle between requests; keep above the proxy's upstream idle timeout
+    api_limit_concurrency: int | None = None  # connections plus requests in flight; beyond it, 503
+    api_forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For/-Proto are believed
+
     # Webhook ingestion
     webhook_max_body_bytes: int = 256 * 1024
     webhook_timestamp_tolerance_s: int = 300

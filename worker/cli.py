@@ -76,9 +76,12 @@ def api(host: str = "0.0.0.0", port: int = 8000) -> None:  # noqa: S104 (a serve
     import uvicorn
 
     from api.app import create_app
+    from api.server import server_config
 
     _logging()
-    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=True)
+    settings = get_settings()
+    config = server_config(create_app(settings), settings, host=host, port=port, proxy_headers=True)
+    uvicorn.Server(config).run()
 
 
 @app.command()

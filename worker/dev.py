@@ -14,6 +14,7 @@ import uvicorn
 from rich.console import Console
 
 from api.app import create_app
+from api.server import server_config
 from core.db.migrate import upgrade_to_head
 from core.runtime import build_services
 from core.settings import Settings
@@ -61,8 +62,8 @@ async def run_dev(
         worker = build_worker(client, services)
         await ensure_redelivery_schedule(client, services)
         api = _Uvicorn(
-            uvicorn.Config(
-                create_app(settings, services), host="127.0.0.1", port=api_port, log_level="warning"
+            server_config(
+                create_app(settings, services), settings, host="127.0.0.1", port=api_port, log_level="warning"
             )
         )
         _banner(settings, api_port, credentials_file, fresh)

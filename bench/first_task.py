@@ -284,9 +284,7 @@ def report(
         f"alerts sent            {args.alerts} new keys at {args.rate:g}/s "
         f"(last answer after {sent.seconds:.1f} s)"
     )
-    print(
-        f"answers                {dict(sorted(sent.statuses.items()))}, no answer {len(sent.errors)}"
-    )
+    print(f"answers                {dict(sorted(sent.statuses.items()))}, no answer {len(sent.errors)}")
     if after_answer:
         p50, p99 = percentile(after_answer, 50), percentile(after_answer, 99)
         print(

@@ -61,6 +61,20 @@ class Settings(BaseSettings):
     # recorded histories in the sandbox (tests/workflows/test_replay.py). Set true to sandbox here too.
     workflow_sandbox: bool = False
 
+    # The worker's task pollers and slots (worker/worker.py). A new incident's first workflow task waits
+    # in the task queue for a poller when the API runs apart from the worker (no eager start): with the
+    # SDK's default of 5 pollers, one of them on the shared queue, it waited seconds (bench/first_task.py).
+    # `autoscaling` lets the server's feedback move the pollers between 2 and the maximum.
+    worker_workflow_task_pollers: int = 20  # at most; the SDK's minimum is 2
+    worker_activity_task_pollers: int = 5
+    worker_poller_behavior: Literal["fixed", "autoscaling"] = "fixed"
+    # Share of workflow pollers on the shared queue, where new incidents' first tasks wait; the rest poll
+    # this worker's sticky queue, where a cached incident's next tasks go.
+    worker_nonsticky_poll_ratio: float = Field(0.5, gt=0, le=1)
+    worker_max_concurrent_workflow_tasks: int = 200
+    worker_max_concurrent_local_activities: int = 200
+    worker_max_concurrent_activities: int = 100
+
     # Alerts accepted but not yet in an incident are handed to the workflows again after this long.
     redelivery_after_s: int = 20
     redelivery_interval_s: int = 15

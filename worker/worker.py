@@ -15,12 +15,19 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleSpec,
 )
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import (
+    PollerBehavior,
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.incident_store import IncidentStore
 from activities.redelivery import Redelivery
 from core.runtime import Services
+from core.settings import Settings
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.redelivery import REDELIVERY_SCHEDULE_ID, AlertRedeliveryWorkflow
 from workflows.types import RedeliveryRequest
@@ -31,11 +38,12 @@ WORKFLOWS = [IncidentWorkflow, AlertRedeliveryWorkflow]
 
 
 def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:
+    settings = services.settings
     store = IncidentStore(services.hot_sessions)
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
     return Worker(
         client,
-        task_queue=task_queue or services.settings.task_queue,
+        task_queue=task_queue or settings.task_queue,
         workflows=WORKFLOWS,
         activities=[
             store.record_alerts,
@@ -45,11 +53,21 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             redelivery.forward_alerts,
         ],
         workflow_runner=SandboxedWorkflowRunner()
-        if services.settings.workflow_sandbox
+        if settings.workflow_sandbox
         else UnsandboxedWorkflowRunner(),
-        max_concurrent_workflow_tasks=200,
-        max_concurrent_local_activities=200,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        workflow_task_poller_behavior=_pollers(settings, settings.worker_workflow_task_pollers, minimum=2),
+        nonsticky_to_sticky_poll_ratio=settings.worker_nonsticky_poll_ratio,
+        activity_task_poller_behavior=_pollers(settings, settings.worker_activity_task_pollers, minimum=1),
     )
+
+
+def _pollers(settings: Settings, maximum: int, *, minimum: int) -> PollerBehavior:
+    if settings.worker_poller_behavior == "autoscaling":
+        return PollerBehaviorAutoscaling(minimum=minimum, maximum=maximum, initial=min(5, maximum))
+    return PollerBehaviorSimpleMaximum(maximum=maximum)
 
 
 async def ensure_redelivery_schedule(

@@ -29,7 +29,8 @@ from typing import IO, Any
 import uvicorn
 from timings import Timings, timed_asgi, timed_client, timed_services
 
-from api.app import create_app, server_config
+from api.app import create_app
+from api.server import server_config
 from core.companies.service import create_company
 from core.db.migrate import upgrade_to_head
 from core.runtime import Services, build_services
@@ -153,7 +154,7 @@ async def running_api(settings: Settings, services: Services, timings: Timings |
     app: Any = create_app(settings, services)
     if timings is not None:
         app = timed_asgi(app, timings)
-    server = _QuietUvicorn(server_config(app, host="127.0.0.1", port=0, log_level="warning"))
+    server = _QuietUvicorn(server_config(app, settings, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:

@@ -7,12 +7,19 @@ import logging
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import (
+    PollerBehavior,
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.incident_store import IncidentStore
 from activities.redelivery import Redelivery
 from core.runtime import Services
+from core.settings import Settings
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.redelivery import (
     AlertRedeliveryWorkflow,
@@ -27,11 +34,12 @@ WORKFLOWS = [IncidentWorkflow, RedeliveryLoopWorkflow, AlertRedeliveryWorkflow]
 
 
 def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:
+    settings = services.settings
     store = IncidentStore(services.hot_sessions)
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
     return Worker(
         client,
-        task_queue=task_queue or services.settings.task_queue,
+        task_queue=task_queue or settings.task_queue,
         workflows=WORKFLOWS,
         activities=[
             store.record_alerts,
@@ -41,11 +49,21 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             redelivery.forward_alerts,
         ],
         workflow_runner=SandboxedWorkflowRunner()
-        if services.settings.workflow_sandbox
+        if settings.workflow_sandbox
         else UnsandboxedWorkflowRunner(),
-        max_concurrent_workflow_tasks=200,
-        max_concurrent_local_activities=200,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        workflow_task_poller_behavior=_pollers(settings, settings.worker_workflow_task_pollers, minimum=2),
+        nonsticky_to_sticky_poll_ratio=settings.worker_nonsticky_poll_ratio,
+        activity_task_poller_behavior=_pollers(settings, settings.worker_activity_task_pollers, minimum=1),
     )
+
+
+def _pollers(settings: Settings, maximum: int, *, minimum: int) -> PollerBehavior:
+    if settings.worker_poller_behavior == "autoscaling":
+        return PollerBehaviorAutoscaling(minimum=minimum, maximum=maximum, initial=min(5, maximum))
+    return PollerBehaviorSimpleMaximum(maximum=maximum)
 
 
 def redelivery_settings(services: Services) -> RedeliverySettings:

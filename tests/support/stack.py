@@ -16,7 +16,8 @@ from sqlalchemy import select, text
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.app import create_app, server_config
+from api.app import create_app
+from api.server import server_config
 from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.companies.service import create_company
@@ -90,6 +91,7 @@ class Stack:
     async def start_api(self) -> None:
         config = server_config(
             create_app(self.settings, self.services),
+            self.settings,
             host="127.0.0.1",
             port=0,
             log_level="warning",

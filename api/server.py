@@ -70,16 +70,14 @@ def _protocol_with_header_timeout(timeout_s: float) -> type[HeaderDeadlineProtoc
 def server_config(
     app: FastAPI, settings: Settings, *, host: str, port: int, **options: Any
 ) -> uvicorn.Config:
-    """The uvicorn configuration every API process uses (`alert-whisperer api`, `dev`, tests, bench)."""
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http=_protocol_with_header_timeout(settings.api_header_timeout_s),
-        timeout_keep_alive=settings.api_keep_alive_timeout_s,
-        limit_concurrency=settings.api_limit_concurrency,
+    """The uvicorn configuration every API process uses (`alert-whisperer api`, `dev`, tests, bench).
+    `options` override the settings (tests keep idle connections longer than their client pool does)."""
+    defaults: dict[str, Any] = {
+        "http": _protocol_with_header_timeout(settings.api_header_timeout_s),
+        "timeout_keep_alive": settings.api_keep_alive_timeout_s,
+        "limit_concurrency": settings.api_limit_concurrency,
         # Off: by default uvicorn believes X-Forwarded-For from 127.0.0.1, so any local client could pick
         # the address it is throttled under. The app applies AW_TRUSTED_PROXIES itself (api/app.py).
-        proxy_headers=False,
-        **options,
-    )
+        "proxy_headers": False,
+    }
+    return uvicorn.Config(app, host=host, port=port, **(defaults | options))

@@ -29,6 +29,7 @@ lint: install
 test: install lint
 	$(BIN)/pytest -q
 	$(BIN)/python bench/ingest.py --alerts 300 --concurrency 20 --storm 300
+	$(BIN)/python bench/first_task.py --alerts 200 --rate 20
 
 bench: install
 	$(BIN)/python bench/ingest.py

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -21,6 +20,7 @@ from api.integrations import alertmanager, cloudwatch, datadog, generic, zabbix
 from api.redirects import RelativeRedirects
 from api.routes import (
     agent,
+    alerts,
     audit,
     auth,
     companies,
@@ -80,6 +80,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         zabbix,
         cloudwatch,
         incidents,
+        alerts,
         auth,
         me,
         agent,
@@ -123,13 +124,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     _register_webhook_schema(app)
     return app
-
-
-def server_config(app: FastAPI, *, host: str, port: int, **options: Any) -> uvicorn.Config:
-    """How every process serves the app. Uvicorn's own proxy handling is off: by default it believes
-    X-Forwarded-For from 127.0.0.1, so any local client could pick the address it is throttled under.
-    The app applies AW_TRUSTED_PROXIES itself (see `create_app`)."""
-    return uvicorn.Config(app, host=host, port=port, proxy_headers=False, **options)
 
 
 def _register_webhook_schema(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from core.accounts.roles import Role
 class Permission(StrEnum):
     incidents_read = "incidents:read"
     incidents_act = "incidents:act"  # acknowledge, resolve, comment
+    alerts_retry = "alerts:retry"  # route an alert set aside as undeliverable again
     approve_low_medium = "approvals:low_medium"
     approve_any = "approvals:any"
     companies_read = "companies:read"
@@ -44,6 +45,7 @@ _TECHNICIAN = {
     Permission.self_manage,
 }
 _COMPANY_ADMIN = _TECHNICIAN | {
+    Permission.alerts_retry,
     Permission.approve_any,
     Permission.companies_update,
     Permission.company_credentials,
@@ -98,6 +100,7 @@ def public(route: Callable[..., Any]) -> Callable[..., Any]:
 # The signed-in caller, checked for one permission: `def route(principal: CanReadIncidents)`.
 CanReadIncidents = Annotated[Principal, Depends(requires(Permission.incidents_read))]
 CanActOnIncidents = Annotated[Principal, Depends(requires(Permission.incidents_act))]
+CanRetryAlerts = Annotated[Principal, Depends(requires(Permission.alerts_retry))]
 CanReadCompanies = Annotated[Principal, Depends(requires(Permission.companies_read))]
 CanCreateCompanies = Annotated[Principal, Depends(requires(Permission.companies_create))]
 CanUpdateCompanies = Annotated[Principal, Depends(requires(Permission.companies_update))]

@@ -1,7 +1,7 @@
 """The stack the benchmark measures: the embedded default, started in this process or in a child process.
 
 It is what `alert-whisperer dev` runs (same building blocks, same Temporal pragmas, eager start, the
-redelivery schedule), built here rather than by launching that command so that the benchmark gets a
+redelivery loop), built here rather than by launching that command so that the benchmark gets a
 fresh tenant, free ports, a headless Temporal and a raised tenant rate limit. With `timed`, timers at
 its seams (bench/timings.py) say where the time goes, at a cost of about 12 % of the stack's CPU; without,
 the stack is exactly the product as shipped.
@@ -29,7 +29,8 @@ from typing import IO, Any
 import uvicorn
 from timings import Timings, timed_asgi, timed_client, timed_services
 
-from api.app import create_app, server_config
+from api.app import create_app
+from api.server import server_config
 from core.companies.service import create_company
 from core.db.migrate import upgrade_to_head
 from core.runtime import Services, build_services
@@ -37,7 +38,7 @@ from core.settings import Settings
 from core.temporal import connect
 from worker import temporal_server
 from worker.cli import run_service
-from worker.worker import build_worker, ensure_redelivery_schedule
+from worker.worker import build_worker, ensure_redelivery_loop
 
 READY_TIMEOUT_S = 120
 
@@ -138,7 +139,7 @@ async def product_services(settings: Settings, timings: Timings | None) -> Async
 @contextlib.asynccontextmanager
 async def running_worker(services: Services) -> AsyncIterator[None]:
     worker = build_worker(services.temporal, services)
-    await ensure_redelivery_schedule(services.temporal, services)
+    await ensure_redelivery_loop(services.temporal, services)
     task = asyncio.create_task(worker.run())
     try:
         yield
@@ -153,7 +154,7 @@ async def running_api(settings: Settings, services: Services, timings: Timings |
     app: Any = create_app(settings, services)
     if timings is not None:
         app = timed_asgi(app, timings)
-    server = _QuietUvicorn(server_config(app, host="127.0.0.1", port=0, log_level="warning"))
+    server = _QuietUvicorn(server_config(app, settings, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:

@@ -17,3 +17,16 @@ class CompanyInUse(AccountError):
 
 class WeakPassword(AccountError):
     """The password policy refuses the password (HTTP 422)."""
+
+
+class RoutingFailed(Exception):
+    """Temporal could not take the alert now; it stays stored and is redelivered later. Not an HTTP error:
+    the webhook answers 202 (queued).
+
+    `transient`: Temporal was unavailable or overloaded, which says nothing about the alert itself. Any
+    other failure counts towards setting the alert aside as undeliverable.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     # the client, whatever a request says. Comma-separated or a JSON list in AW_TRUSTED_PROXIES.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # The API's HTTP server (api/server.py). Production runs behind a reverse proxy (docs/deployment.md);
+    # these bound what a slow or idle client can hold open on the API itself.
+    # From connecting (or a kept-alive request's first byte) to the end of the request's headers.
+    api_header_timeout_s: float = 10.0
+    api_keep_alive_timeout_s: int = 5  # idle between requests; keep above the proxy's upstream idle timeout
+    api_limit_concurrency: int | None = None  # connections plus requests in flight; beyond it, 503
+
     # Webhook ingestion
     webhook_max_body_bytes: int = 256 * 1024
     # How old a signed webhook's X-Timestamp may be, and how far ahead of our clock (a sender's clock
@@ -93,9 +100,28 @@ class Settings(BaseSettings):
     # recorded histories in the sandbox (tests/workflows/test_replay.py). Set true to sandbox here too.
     workflow_sandbox: bool = False
 
+    # The worker's task pollers and slots (worker/worker.py). A new incident's first workflow task waits
+    # in the task queue for a poller when the API runs apart from the worker (no eager start): with the
+    # SDK's default of 5 pollers, one of them on the shared queue, it waited seconds (bench/first_task.py).
+    # `autoscaling` lets the server's feedback move the pollers between 2 and the maximum.
+    worker_workflow_task_pollers: int = 20  # at most; the SDK's minimum is 2
+    worker_activity_task_pollers: int = 5
+    worker_poller_behavior: Literal["fixed", "autoscaling"] = "fixed"
+    # Share of workflow pollers on the shared queue, where new incidents' first tasks wait; the rest poll
+    # this worker's sticky queue, where a cached incident's next tasks go.
+    worker_nonsticky_poll_ratio: float = Field(0.5, gt=0, le=1)
+    worker_max_concurrent_workflow_tasks: int = 200
+    worker_max_concurrent_local_activities: int = 200
+    worker_max_concurrent_activities: int = 100
+
     # Alerts accepted but not yet in an incident are handed to the workflows again after this long.
     redelivery_after_s: int = 20
     redelivery_interval_s: int = 15
+    # Alerts per pass (shared fairly among companies), per page (between progress heartbeats), and the
+    # failed attempts after which an alert is set aside as `undeliverable` for an operator to retry.
+    redelivery_limit: int = Field(2000, ge=1)
+    redelivery_page_size: int = Field(200, ge=1)
+    redelivery_max_attempts: int = Field(5, ge=1)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -56,17 +56,22 @@ def dev(
     """Everything on one machine: Temporal dev server and Web UI, worker and API (`make run`)."""
     from worker.dev import run_dev
     from worker.logs import configure_logging
+    from worker.ports import PortTakenError
 
     configure_logging(logging.WARNING)
-    run_service(
-        run_dev(
-            get_settings(),
-            api_port=api_port,
-            temporal_port=temporal_port,
-            temporal_ui_port=temporal_ui_port,
-            data_dir=data_dir,
+    try:
+        run_service(
+            run_dev(
+                get_settings(),
+                api_port=api_port,
+                temporal_port=temporal_port,
+                temporal_ui_port=temporal_ui_port,
+                data_dir=data_dir,
+            )
         )
-    )
+    except PortTakenError as err:
+        console.print(str(err), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -74,22 +79,24 @@ def api(host: str = "0.0.0.0", port: int = 8000) -> None:  # noqa: S104 (a serve
     """The API process, connecting to AW_TEMPORAL_ADDRESS and AW_DATABASE_URL."""
     import uvicorn
 
-    from api.app import create_app, server_config
+    from api.app import create_app
+    from api.server import server_config
     from worker.logs import uvicorn_log_config
 
     _logging()
     settings = get_settings()
-    uvicorn.Server(
-        server_config(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
-    ).run()
+    config = server_config(
+        create_app(settings), settings, host=host, port=port, log_config=uvicorn_log_config()
+    )
+    uvicorn.Server(config).run()
 
 
 @app.command()
 def worker() -> None:
-    """The Temporal worker process: incident workflows, their activities and the redelivery schedule."""
+    """The Temporal worker process: incident workflows, their activities and the redelivery loop."""
     from core.runtime import build_services
     from core.temporal import connect
-    from worker.worker import build_worker, ensure_redelivery_schedule
+    from worker.worker import build_worker, ensure_redelivery_loop
 
     _logging()
 
@@ -97,7 +104,7 @@ def worker() -> None:
         settings = get_settings()
         client = await connect(settings)
         services = build_services(settings, client)
-        await ensure_redelivery_schedule(client, services)
+        await ensure_redelivery_loop(client, services)
         running = build_worker(client, services)
         # As PID 1 in a container, SIGTERM is ignored unless handled: drain in-flight tasks, then exit.
         loop = asyncio.get_running_loop()

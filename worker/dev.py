@@ -13,15 +13,17 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
-from api.app import create_app, server_config
+from api.app import create_app
+from api.server import server_config
 from core.db.migrate import upgrade_to_head
 from core.runtime import build_services
 from core.settings import Settings
 from core.temporal import connect
 from worker import temporal_server
 from worker.logs import uvicorn_log_config
+from worker.ports import refuse_taken_ports
 from worker.seed import seed_demo
-from worker.worker import build_worker, ensure_redelivery_schedule
+from worker.worker import build_worker, ensure_redelivery_loop
 
 console = Console()
 
@@ -43,6 +45,7 @@ async def run_dev(
     settings.temporal_address = f"127.0.0.1:{temporal_port}"
     settings.temporal_ui_url = f"http://127.0.0.1:{temporal_ui_port}"
 
+    refuse_taken_ports({api_port: ("API", "--api-port")})
     with console.status("Starting Temporal dev server…"):
         server = await temporal_server.start_dev_server(
             port=temporal_port,
@@ -58,10 +61,11 @@ async def run_dev(
         credentials_file = data_dir / "demo-credentials.json"
         fresh = await seed_demo(services, credentials_file)
         worker = build_worker(client, services)
-        await ensure_redelivery_schedule(client, services)
+        await ensure_redelivery_loop(client, services)
         api = _Uvicorn(
             server_config(
                 create_app(settings, services),
+                settings,
                 host="127.0.0.1",
                 port=api_port,
                 log_level="warning",

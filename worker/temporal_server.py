@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import functools
+import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 from temporalio.client import Client
+
+from worker.ports import PortTakenError, holder_of, refuse_taken_ports
 
 # Registered in dev mode by flag; in production with the command in README ("Search attributes").
 SEARCH_ATTRIBUTE_TYPES = {
@@ -21,6 +27,22 @@ SEARCH_ATTRIBUTE_TYPES = {
 }
 # A file-backed dev server as fast as an in-memory one; survives a process crash (TEMPORAL-FACTS).
 SQLITE_PRAGMAS = ["journal_mode=wal", "synchronous=normal"]
+
+
+_PR_SET_PDEATHSIG = 1
+# Resolved before any fork: the child may only make the call, not load a library (threads may hold locks).
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Runs in the child between fork and exec: the kernel sends it SIGTERM when its parent dies, even by
+    SIGKILL, so a killed `dev` cannot leave a Temporal server holding its ports and database. (The kernel
+    watches the forking thread: start the server from the thread that runs the event loop.)"""
+    if _prctl is None:
+        return
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the parent died before the call above took effect
+        os._exit(1)
 
 
 def temporal_cli() -> str:
@@ -48,6 +70,10 @@ def dev_server_args(*, port: int, ui_port: int, db_file: Path | None, headless: 
 async def start_dev_server(
     *, port: int, ui_port: int, db_file: Path | None, log_file: Path | None = None, headless: bool = False
 ) -> asyncio.subprocess.Process:
+    ports = {port: ("Temporal frontend", "--temporal-port")}
+    if not headless:
+        ports[ui_port] = ("Temporal Web UI", "--temporal-ui-port")
+    refuse_taken_ports(ports)
     # The child owns the log file for its whole life.
     log = open(log_file, "ab") if log_file else asyncio.subprocess.DEVNULL  # noqa: SIM115, ASYNC230
     process = await asyncio.create_subprocess_exec(
@@ -55,6 +81,7 @@ async def start_dev_server(
         *dev_server_args(port=port, ui_port=ui_port, db_file=db_file, headless=headless),
         stdout=log,
         stderr=log,
+        preexec_fn=functools.partial(_die_with_parent, os.getpid()),
     )
     deadline = asyncio.get_running_loop().time() + 60
     while True:
@@ -62,12 +89,17 @@ async def start_dev_server(
             raise RuntimeError(f"Temporal dev server exited with {process.returncode}; see {log_file}")
         try:
             await Client.connect(f"127.0.0.1:{port}")
-            return process
         except RuntimeError:
             if asyncio.get_running_loop().time() > deadline:
                 process.terminate()
                 raise RuntimeError(f"Temporal dev server did not answer on port {port} within 60 s") from None
             await asyncio.sleep(0.3)
+            continue
+        holder = holder_of(port)
+        if holder is not None and holder.pid != process.pid:  # another server took the port in between
+            await stop(process)
+            raise PortTakenError(port, "Temporal frontend", "--temporal-port", holder)
+        return process
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:

@@ -1,41 +1,45 @@
-"""The Temporal worker: incident workflows, their activities, and the redelivery schedule."""
+"""The Temporal worker: incident workflows, their activities, and the redelivery loop."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import (
+    PollerBehavior,
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    UnsandboxedWorkflowRunner,
+    Worker,
 )
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.incident_store import IncidentStore
 from activities.redelivery import Redelivery
 from core.runtime import Services
+from core.settings import Settings
 from workflows.incident.workflow import IncidentWorkflow
-from workflows.redelivery import REDELIVERY_SCHEDULE_ID, AlertRedeliveryWorkflow
-from workflows.types import RedeliveryRequest
+from workflows.redelivery import (
+    AlertRedeliveryWorkflow,
+    RedeliveryLoopWorkflow,
+    redelivery_workflow_id,
+)
+from workflows.types import RedeliveryLoopInput, RedeliveryRequest, RedeliverySettings
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS = [IncidentWorkflow, AlertRedeliveryWorkflow]
+WORKFLOWS = [IncidentWorkflow, RedeliveryLoopWorkflow, AlertRedeliveryWorkflow]
 
 
 def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:
+    settings = services.settings
     store = IncidentStore(services.hot_sessions)
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
     return Worker(
         client,
-        task_queue=task_queue or services.settings.task_queue,
+        task_queue=task_queue or settings.task_queue,
         workflows=WORKFLOWS,
         activities=[
             store.record_alerts,
@@ -45,36 +49,69 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             redelivery.forward_alerts,
         ],
         workflow_runner=SandboxedWorkflowRunner()
-        if services.settings.workflow_sandbox
+        if settings.workflow_sandbox
         else UnsandboxedWorkflowRunner(),
-        max_concurrent_workflow_tasks=200,
-        max_concurrent_local_activities=200,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        workflow_task_poller_behavior=_pollers(settings, settings.worker_workflow_task_pollers, minimum=2),
+        nonsticky_to_sticky_poll_ratio=settings.worker_nonsticky_poll_ratio,
+        activity_task_poller_behavior=_pollers(settings, settings.worker_activity_task_pollers, minimum=1),
     )
 
 
-async def ensure_redelivery_schedule(
+def _pollers(settings: Settings, maximum: int, *, minimum: int) -> PollerBehavior:
+    if settings.worker_poller_behavior == "autoscaling":
+        return PollerBehaviorAutoscaling(minimum=minimum, maximum=maximum, initial=min(5, maximum))
+    return PollerBehaviorSimpleMaximum(maximum=maximum)
+
+
+def redelivery_settings(services: Services) -> RedeliverySettings:
+    settings = services.settings
+    return RedeliverySettings(
+        interval_s=settings.redelivery_interval_s,
+        request=RedeliveryRequest(
+            older_than_s=settings.redelivery_after_s,
+            limit=settings.redelivery_limit,
+            page_size=settings.redelivery_page_size,
+            max_attempts=settings.redelivery_max_attempts,
+            delivery_id_retention_hours=settings.delivery_id_retention_hours,
+        ),
+    )
+
+
+async def ensure_redelivery_loop(
     client: Client, services: Services, *, task_queue: str | None = None
 ) -> None:
-    settings = services.settings
-    task_queue = task_queue or settings.task_queue
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            AlertRedeliveryWorkflow.run,
-            RedeliveryRequest(
-                older_than_s=settings.redelivery_after_s,
-                delivery_id_retention_hours=settings.delivery_id_retention_hours,
-            ),
-            id=f"{REDELIVERY_SCHEDULE_ID}-{task_queue}-run",
-            task_queue=task_queue,
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.redelivery_interval_s))]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    """Starts the task queue's redelivery loop unless it runs, and hands it this worker's settings.
+
+    Every worker calls this at start. The workflow id is the same for all of them and an existing run is
+    reused, so exactly one loop runs per task queue; its settings follow the latest worker started. The
+    schedule that ran redelivery before is deleted.
+    """
+    task_queue = task_queue or services.settings.task_queue
+    workflow_id = redelivery_workflow_id(task_queue)
+    await _delete_old_schedule(client, workflow_id)
+    settings = redelivery_settings(services)
+    # Signal-with-start, not an update: it needs no worker to answer, and this runs before ours starts.
+    await client.start_workflow(
+        RedeliveryLoopWorkflow.run,
+        RedeliveryLoopInput(settings=settings),
+        id=workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        start_signal="configure",
+        start_signal_args=[settings],
+        static_summary=f"Redelivers stored alerts that reached no incident (task queue {task_queue})",
     )
-    schedule_id = f"{REDELIVERY_SCHEDULE_ID}-{task_queue}"
+
+
+async def _delete_old_schedule(client: Client, schedule_id: str) -> None:
+    """Redelivery ran on a schedule of this id (`alert-redelivery-<task queue>`) before the loop."""
     try:
-        await client.create_schedule(schedule_id, schedule)
-        log.info("created schedule %s", schedule_id)
-    except ScheduleAlreadyRunningError:
-        pass
+        await client.get_schedule_handle(schedule_id).delete()
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return
+    log.info("deleted the former redelivery schedule %s", schedule_id)

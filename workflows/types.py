@@ -242,9 +242,15 @@ IncidentInput.model_rebuild()
 
 
 class RedeliveryRequest(BaseModel):
+    """One redelivery pass: alerts stored at least `older_than_s` ago and in no incident yet."""
+
     older_than_s: int = 20
-    limit: int = 2000
+    limit: int = 2000  # alerts per pass, shared fairly among companies
     delivery_id_retention_hours: int = 24
+    page_size: int = 200  # alerts handed over between two progress heartbeats
+    # An alert handed over this many times without reaching an incident (or refused as often) is set
+    # aside as `undeliverable`, with the reason, until an operator retries it.
+    max_attempts: int = 5
 
 
 class RedeliveryResult(BaseModel):
@@ -252,3 +258,16 @@ class RedeliveryResult(BaseModel):
     routed: int = 0
     failed: int = 0
     purged_deliveries: int = 0
+    quarantined: int = 0
+
+
+class RedeliverySettings(BaseModel):
+    """How the redelivery loop of a task queue runs; a worker started with other settings updates it."""
+
+    interval_s: int = 15
+    request: RedeliveryRequest = RedeliveryRequest()
+
+
+class RedeliveryLoopInput(BaseModel):
+    settings: RedeliverySettings
+    passes: int = 0  # carried across continue-as-new, for the Web UI

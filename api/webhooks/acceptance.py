@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field, field_validator
 from api.fields import without_bidi_controls
 from core.companies.context import CompanyContext
 from core.db.models import new_id
-from core.ingest.routing import RoutedAlert, RoutingFailed
+from core.errors import RoutingFailed
+from core.ingest.routing import RoutedAlert
 from core.maintenance.matcher import AlertTraits
 from core.maintenance.windows import SUPPRESSED
 from core.runtime import Services
@@ -235,7 +236,12 @@ async def _accept_one(services: Services, company: CompanyContext, delivery: Del
     )
     if stored.duplicate:
         # Answered as the first delivery was, whatever the windows say now.
-        return answer.model_copy(update=_suppression(stored.maintenance_window_id))
+        if stored.maintenance_window_id:
+            return answer.model_copy(update=_suppression(stored.maintenance_window_id))
+        if stored.incident_id is None and stored.disposition is None:
+            # Stored, not in its incident yet: it will be, as the first answer (202) said.
+            return answer.model_copy(update={"queued": True})
+        return answer.model_copy(update={"disposition": stored.disposition})
     if window_id:
         return answer.model_copy(update=_suppression(window_id))
 

@@ -110,6 +110,11 @@ class Alert(SQLModel, table=True):
     disposition: str | None = Field(default=None, max_length=40)
     # Set when the alert arrived inside a maintenance window: stored, suppressed, in no incident.
     maintenance_window_id: str | None = Field(default=None, max_length=40)
+    # Redelivery: failed attempts to hand it to its incident, the latest reason, and when a pass last took
+    # it. After too many failures its disposition becomes `undeliverable` (core/ingest/undelivered.py).
+    delivery_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    delivery_error: str | None = Field(default=None, max_length=500)
+    last_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class WebhookDelivery(SQLModel, table=True):

@@ -40,6 +40,7 @@ class StoredAlert:
     incident_id: str | None = None
     # Of the first delivery, for a duplicate: it answers as the first did.
     maintenance_window_id: str | None = None
+    disposition: str | None = None
 
 
 class AlertIntake:
@@ -71,7 +72,7 @@ class AlertIntake:
             if new_rows:
                 await session.execute(_insert_alerts(dialect), new_rows)
             seen_before = [k for k in first_of if k not in fresh]
-            earlier: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
+            earlier: dict[tuple[str, str], tuple[str, str | None, str | None, str | None]] = {}
             if seen_before:
                 found = await session.execute(
                     select(
@@ -80,11 +81,12 @@ class AlertIntake:
                         ALERTS.c.id,
                         ALERTS.c.incident_id,
                         ALERTS.c.maintenance_window_id,
+                        ALERTS.c.disposition,
                     )
                     .join(ALERTS, ALERTS.c.id == DELIVERIES.c.alert_id)
                     .where(tuple_(DELIVERIES.c.company_id, DELIVERIES.c.delivery_id).in_(seen_before))
                 )
-                earlier = {(c, d): (a, i, w) for c, d, a, i, w in found}
+                earlier = {(c, d): (a, i, w, disp) for c, d, a, i, w, disp in found}
         results = []
         for row in rows:
             k = (row["company_id"], row["delivery_id"])
@@ -95,8 +97,8 @@ class AlertIntake:
                 window_id = first.get("maintenance_window_id")
                 results.append(StoredAlert(first["id"], duplicate=True, maintenance_window_id=window_id))
             else:
-                alert_id, incident_id, window_id = earlier.get(k, (row["id"], None, None))
-                results.append(StoredAlert(alert_id, True, incident_id, maintenance_window_id=window_id))
+                alert_id, incident_id, window_id, disposition = earlier.get(k, (row["id"], None, None, None))
+                results.append(StoredAlert(alert_id, True, incident_id, window_id, disposition))
         return results
 
     async def _dispose_batch(self, items: list[tuple[str, str]]) -> list[None]:
@@ -120,17 +122,3 @@ def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def purge_deliveries(session: AsyncSession, older_than: datetime) -> int:
     result = await session.execute(delete(DELIVERIES).where(DELIVERIES.c.received_at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def unrouted_alerts(session: AsyncSession, received_before: datetime, limit: int) -> list[Alert]:
-    rows = await session.execute(
-        select(Alert)
-        .where(
-            ALERTS.c.incident_id.is_(None),
-            ALERTS.c.disposition.is_(None),
-            ALERTS.c.received_at < received_before,
-        )
-        .order_by(ALERTS.c.received_at)
-        .limit(limit)
-    )
-    return list(rows.scalars())

@@ -23,8 +23,9 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.companies.context import CompanyContext
+from core.errors import RoutingFailed
 from workflows.incident.correlation import incident_workflow_id
-from workflows.incident.visibility import search_attributes
+from workflows.incident.visibility import search_attributes, summary
 from workflows.incident.workflow import INCIDENT_CLOSED_ERROR, IncidentWorkflow
 from workflows.types import (
     AddAlerts,
@@ -55,10 +56,6 @@ class RoutedAlert:
     incident_id: str | None
     correlated: bool
     disposition: str | None = None
-
-
-class RoutingFailed(Exception):
-    """Temporal could not take the alert now; it stays stored and is redelivered later."""
 
 
 HeadLookup = Callable[[str, str], Awaitable[int | None]]
@@ -151,10 +148,11 @@ class AlertRouter:
                         future.cancel()
                     raise
                 except Exception as err:
-                    log.warning("routing %d alert(s) for key %r failed: %s", len(batch), lane.key, err)
+                    log.warning("routing %d alert(s) for key %.120r failed: %s", len(batch), lane.key, err)
+                    failed = err if isinstance(err, RoutingFailed) else RoutingFailed(str(err))
                     for _, future in batch:
                         if not future.done():
-                            future.set_exception(RoutingFailed(str(err)))
+                            future.set_exception(failed)
                     continue
                 for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():
@@ -247,8 +245,9 @@ class AlertRouter:
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=search_attributes(preview),
-                    static_summary=f"{first.severity.value} {first.signature} on {first.asset_name}"
-                    f" ({company.name or company.id})",
+                    static_summary=summary(
+                        first.severity.value, first.signature, first.asset_name, company.name or company.id
+                    ),
                     request_eager_start=self._eager_start,
                 )
             )
@@ -304,7 +303,8 @@ class AlertRouter:
                 last = err
             if asyncio.get_running_loop().time() + delay > deadline:
                 raise RoutingFailed(
-                    f"Temporal kept refusing the call ({last}); the alerts stay stored for redelivery"
+                    f"Temporal kept refusing the call ({last}); the alerts stay stored for redelivery",
+                    transient=True,
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)

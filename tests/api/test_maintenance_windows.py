@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from core.accounts.roles import Role
 from core.db.models import AuditLog, MaintenanceWindow
-from core.ingest.intake import unrouted_alerts
+from core.ingest.undelivered import unrouted_alerts
 from tests.support.helpers import store_alerts
 from tests.support.signin import bearer
 from tests.support.stack import Stack, TenantCreds, alert_body, eventually

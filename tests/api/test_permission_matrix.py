@@ -200,6 +200,12 @@ async def _incident(call: Call) -> str:
     return incident_id
 
 
+async def _alert(call: Call) -> str:
+    response = await call.stack.post_alert(call.company, alert_body(asset_name=f"web-{uuid.uuid4().hex[:6]}"))
+    assert response.status_code in (200, 202), response.text
+    return str(response.json()["alert_id"])
+
+
 async def _maintenance_window(call: Call) -> str:
     async with call.stack.services.sessions() as session, session.begin():
         window = MaintenanceWindow(
@@ -231,6 +237,7 @@ PATH_FIXTURES: dict[str, tuple[Scope, Callable[[Call], Awaitable[str]]]] = {
     "user_id": (Scope.TENANT, _technician),
     "key_id": (Scope.TENANT, _api_key),
     "incident_id": (Scope.TENANT, _incident),
+    "alert_id": (Scope.TENANT, _alert),
     "window_id": (Scope.TENANT, _maintenance_window),
     "session_id": (Scope.OWN, _own_session),
 }

@@ -6,8 +6,18 @@ import asyncio
 import uuid
 
 import httpx
+from temporalio.client import Client
 
-from tests.support.stack import Stack, accepted, alert_body, eventually
+from core.settings import Settings
+from tests.support.stack import Stack, accepted, alert_body, eventually, make_stack
+
+
+def answered_as_documented(response: httpx.Response) -> bool:
+    """A row of the README's table: 200 with its incident, or 202 queued without one."""
+    answer = response.json()
+    if answer["incident_id"]:
+        return response.status_code == 200 and answer["queued"] is False
+    return response.status_code == 202 and answer["queued"] is True
 
 
 async def test_same_delivery_id_twice_answers_duplicate_with_the_same_alert_and_incident(
@@ -42,7 +52,7 @@ async def test_retry_with_a_different_body_keeps_the_first_delivery(stack: Stack
     retry = await stack.post_alert(
         acme, alert_body(severity="critical", asset_name="other"), delivery_id=delivery_id
     )
-    assert retry.status_code == 200
+    assert answered_as_documented(retry)
     assert retry.json()["duplicate"] is True
     assert retry.json()["alert_id"] == first.json()["alert_id"]
     alerts = await stack.alerts(acme.id)
@@ -81,10 +91,35 @@ async def test_twenty_concurrent_posts_of_one_delivery_store_one_alert_and_answe
     responses: list[httpx.Response] = await asyncio.gather(
         *(stack.post_alert(acme, alert_body(), delivery_id=delivery_id) for _ in range(20))
     )
-    answers = [accepted(r) for r in responses]
+    # A duplicate answered before the first one's incident recorded it says so: 202, queued.
+    assert all(answered_as_documented(r) for r in responses), [r.text for r in responses]
+    answers = [r.json() for r in responses]
     assert sorted(a["duplicate"] for a in answers) == [False] + [True] * 19
     assert len({a["alert_id"] for a in answers}) == 1
     assert await stack.count_rows("alert", acme.id) == 1
     assert await stack.count_rows("webhook_delivery", acme.id) == 1
     incidents = await eventually(lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1)
     assert incidents[0].alert_count == 1
+
+
+async def test_retry_of_a_stored_alert_not_yet_in_an_incident_answers_202_queued(
+    settings: Settings, temporal_client: Client
+) -> None:
+    """No worker runs, so the first delivery is stored but no incident records it; its retry says it is
+    queued (202), not 200 with no incident, which the README's table has no row for."""
+    quick = settings.model_copy(update={"webhook_answer_timeout_s": 0.5})
+    stack = make_stack(quick, temporal_client, eager_start=False)
+    await stack.start_api()
+    try:
+        acme = await stack.company()
+        delivery_id = str(uuid.uuid4())
+        first = await stack.post_alert(acme, alert_body(), delivery_id=delivery_id)
+        assert first.status_code in (200, 202), first.text
+        retry = await stack.post_alert(acme, alert_body(), delivery_id=delivery_id)
+        assert retry.status_code == 202, retry.text
+        answer = retry.json()
+        assert answer["duplicate"] is True and answer["alert_id"] == first.json()["alert_id"]
+        assert answer["incident_id"] is None and answer["queued"] is True
+        assert await stack.count_rows("alert", acme.id) == 1
+    finally:
+        await stack.close()

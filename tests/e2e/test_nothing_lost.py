@@ -12,7 +12,8 @@ from core.settings import Settings
 from tests.support.databases import cloned_database
 from tests.support.helpers import store_alerts
 from tests.support.stack import Stack, alert_body, eventually, make_stack
-from worker.worker import ensure_redelivery_schedule
+from worker.worker import ensure_redelivery_loop
+from workflows.redelivery import redelivery_workflow_id
 
 
 @pytest.fixture
@@ -31,9 +32,9 @@ async def quick_redelivery_stack(settings: Settings, temporal_client: Client) ->
     )
     running = make_stack(quick, temporal_client)
     await running.start_api()
-    await ensure_redelivery_schedule(temporal_client, running.services)
+    await ensure_redelivery_loop(temporal_client, running.services)
     yield running
-    await temporal_client.get_schedule_handle(f"alert-redelivery-{quick.task_queue}").delete()
+    await temporal_client.get_workflow_handle(redelivery_workflow_id(quick.task_queue)).terminate()
     await running.close()
 
 

@@ -16,7 +16,8 @@ from sqlalchemy import select, text
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.app import create_app, server_config
+from api.app import create_app
+from api.server import server_config
 from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.companies.service import create_company
@@ -100,6 +101,7 @@ class Stack:
         up within SERVER_START_TIMEOUT_S or stops before it listens (a bind failure, say)."""
         config = server_config(
             create_app(self.settings, self.services),
+            self.settings,
             host="127.0.0.1",
             port=port,
             log_level="warning",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from core.ingest.signature import sign
+from worker.temporal_server import temporal_cli
 
 CLI = Path(sys.executable).parent / "alert-whisperer"
 
@@ -56,6 +58,20 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def dev_env() -> dict[str, str]:
+    """No AW_ variables at all: SQLite in the data dir and the development secret key."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AW_")}
+
+
+def died_soon(pids: list[int], within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 class DevProcess:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -65,27 +81,28 @@ class DevProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.runs = 0
 
+    def command(self) -> list[str]:
+        return [
+            str(CLI),
+            "dev",
+            "--data-dir",
+            str(self.data_dir),
+            "--api-port",
+            str(self.api_port),
+            "--temporal-port",
+            str(self.temporal_port),
+            "--temporal-ui-port",
+            str(self.ui_port),
+        ]
+
     def start(self) -> None:
         self.runs += 1
-        # No AW_ variables at all: SQLite in the data dir and the development secret key.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AW_")}
         log = self.workdir / f"dev-{self.runs}.log"
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
-                [
-                    str(CLI),
-                    "dev",
-                    "--data-dir",
-                    str(self.data_dir),
-                    "--api-port",
-                    str(self.api_port),
-                    "--temporal-port",
-                    str(self.temporal_port),
-                    "--temporal-ui-port",
-                    str(self.ui_port),
-                ],
+                self.command(),
                 cwd=self.workdir,
-                env=env,
+                env=dev_env(),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so cleanup can reach the Temporal child
@@ -119,9 +136,10 @@ class DevProcess:
     def kill_leftovers(self) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
+        # The group outlives its leader while any member lives (a Temporal server the leader left behind).
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.process.wait()
         self.process = None
 
     def credentials(self) -> dict[str, str]:
@@ -233,3 +251,70 @@ def test_dev_runs_everything_stops_cleanly_on_ctrl_c_and_restarts_with_its_state
     assert dev.interrupt(whole_group=True) == 0, dev.log()
     assert not any(alive(pid) for pid in temporal_children)
     assert not listening(dev.temporal_port)
+
+
+def test_killed_dev_takes_its_temporal_server_with_it(dev: DevProcess) -> None:
+    dev.start()
+    assert dev.process is not None
+    temporal_children = children_of(dev.process.pid)
+    assert temporal_children, "the Temporal dev server is not a child of the dev process"
+
+    dev.process.kill()  # SIGKILL to the supervisor alone: no handler runs, nothing cleans up
+    dev.process.wait()
+
+    assert died_soon(temporal_children, within_s=10), "the Temporal dev server outlived a killed `dev`"
+    assert not listening(dev.temporal_port)
+
+
+@pytest.fixture
+def foreign_temporal_server(dev: DevProcess) -> Iterator[subprocess.Popen[bytes]]:
+    """A Temporal dev server on the port `dev` wants, started by someone else (as an orphan would be)."""
+    server = subprocess.Popen(
+        [
+            temporal_cli(),
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(dev.temporal_port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not listening(dev.temporal_port):
+            assert server.poll() is None and time.monotonic() < deadline, "the foreign server did not start"
+            time.sleep(0.1)
+        yield server
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_dev_refuses_a_temporal_port_held_by_a_server_it_did_not_start(
+    dev: DevProcess, foreign_temporal_server: subprocess.Popen[bytes]
+) -> None:
+    try:
+        result = subprocess.run(
+            dev.command(),
+            cwd=dev.workdir,
+            env=dev_env(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("dev kept running on a Temporal server it did not start")
+    said = result.stdout + result.stderr
+
+    assert result.returncode == 2, said
+    assert f"Port {dev.temporal_port}" in said, said
+    assert f"PID {foreign_temporal_server.pid}" in said, said
+    assert f"kill {foreign_temporal_server.pid}" in said, said
+    assert "--temporal-port" in said, said
+    assert not listening(dev.api_port), "dev started its API against a server it did not start"
+    assert foreign_temporal_server.poll() is None, "dev must not touch a server it did not start"

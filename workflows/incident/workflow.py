@@ -57,6 +57,7 @@ DB_WRITE_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
 )
 DB_WRITE_TIMEOUT = timedelta(seconds=30)
+FORWARD_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 
 @workflow.defn
@@ -196,6 +197,8 @@ class IncidentWorkflow:
                 company_id=self.state.company_id, aggregation_key=self.state.aggregation_key, alerts=alerts
             ),
             start_to_close_timeout=timedelta(minutes=2),
+            # It heartbeats: if its worker dies, another one forwards the alerts within seconds.
+            heartbeat_timeout=FORWARD_HEARTBEAT_TIMEOUT,
         )
 
     def _continue_as_new_due(self) -> bool:

@@ -1,7 +1,7 @@
 """single-use webhook signatures, credentials stamp for cache invalidation across API processes
 
-Revision ID: 0005c
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import core.db.types
 
 
-revision: str = '0005c'
-down_revision: str | None = '0004'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -70,6 +70,13 @@ async def database_url(template_database: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def own_database_url(template_database: str) -> AsyncIterator[str]:
+    """A database for one test, for modules that override `database_url` with it."""
+    async with cloned_database(template_database) as url:
+        yield url
+
+
+@pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",

@@ -9,7 +9,6 @@ import pytest
 from temporalio.client import Client
 
 from core.settings import Settings
-from tests.support.databases import cloned_database
 from tests.support.helpers import store_alerts
 from tests.support.stack import Stack, alert_body, eventually, make_stack
 from worker.worker import ensure_redelivery_loop
@@ -17,11 +16,10 @@ from workflows.redelivery import redelivery_workflow_id
 
 
 @pytest.fixture
-async def database_url(template_database: str) -> AsyncIterator[str]:
+def database_url(own_database_url: str) -> str:
     """A database per test: redelivery hands on every unrouted alert in the database, whatever the company,
     so a test must not meet another's (its worker would route them, or they would count as its own)."""
-    async with cloned_database(template_database) as url:
-        yield url
+    return own_database_url
 
 
 @pytest.fixture

@@ -36,6 +36,13 @@ from workflows.redelivery import RedeliveryLoopWorkflow, redelivery_workflow_id
 from workflows.types import RedeliveryRequest, RedeliverySettings, Severity
 
 
+@pytest.fixture
+def database_url(own_database_url: str) -> str:
+    """A database per test: redelivery takes up every unrouted alert in the database, whatever the company,
+    so one test's poison or backlog must not reach another's worker or counts."""
+    return own_database_url
+
+
 @contextlib.asynccontextmanager
 async def redelivering(settings: Settings, client: Client, *, max_attempts: int) -> AsyncIterator[Stack]:
     """API and worker up; redelivery every second, of alerts unrouted for a second, 10 per pass."""

@@ -11,18 +11,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlmodel import col, select
 
 from api.deps import ServicesDep, SessionDep
 from api.fields import NO_NUL, NoNul
 from api.permissions import CanManageUsers, CanReadUsers
-from api.tenancy import ScopedUser, can_see_company, scoped_users, visible_company_ids
+from api.tenancy import ScopedUser, visible_company_ids
 from core.accounts import service as accounts
 from core.accounts.password_policy import MAX_LENGTH, pydantic_check
 from core.accounts.roles import Role
 from core.accounts.service import UserChanges
 from core.accounts.users import company_ids_of
-from core.db.models import User, UserCompany
+from core.db.models import User
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -139,26 +138,16 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[UserPublic]:
-    if company_id and not can_see_company(principal, company_id):
-        return []  # not "the users we share with that company": that would tell who else works there
-    query = scoped_users(select(User), principal)
-    if company_id:
-        members = select(UserCompany.user_id).where(UserCompany.company_id == company_id)
-        query = query.where(col(User.id).in_(members))
-    if role:
-        query = query.where(User.role == role.value)
-    if category:
-        query = query.where(User.category == category)
-    users = list(
-        (await session.execute(query.order_by(col(User.email)).limit(limit).offset(offset))).scalars()
+    found = await accounts.visible_users(
+        session,
+        principal.actor,
+        company_id=company_id,
+        role=role,
+        category=category,
+        limit=limit,
+        offset=offset,
     )
-    memberships: dict[str, list[str]] = {u.id: [] for u in users}
-    rows = await session.execute(
-        select(UserCompany.user_id, UserCompany.company_id).where(col(UserCompany.user_id).in_(memberships))
-    )
-    for user_id, member_of in rows:
-        memberships[user_id].append(member_of)
-    return [to_public(u, visible_company_ids(principal, memberships[u.id])) for u in users]
+    return [to_public(a.user, visible_company_ids(principal, a.company_ids)) for a in found]
 
 
 @router.post("", response_model=UserPublic, status_code=201, responses={409: {"description": "email taken"}})

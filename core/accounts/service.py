@@ -50,6 +50,39 @@ class UserChanges:
     password: str | None = None
 
 
+async def visible_users(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    company_id: str | None = None,
+    role: Role | None = None,
+    category: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[UserAccount]:
+    """The users who share a company with the actor (all for the MSP), by email, with those filters."""
+    if company_id and not actor.can_see_company(company_id):
+        return []  # not "the users we share with that company": that would tell who else works there
+    query = scoped_users(select(User), actor)
+    if company_id:
+        members = select(UserCompany.user_id).where(UserCompany.company_id == company_id)
+        query = query.where(col(User.id).in_(members))
+    if role:
+        query = query.where(User.role == role.value)
+    if category:
+        query = query.where(User.category == category)
+    found = list(
+        (await session.execute(query.order_by(col(User.email)).limit(limit).offset(offset))).scalars()
+    )
+    memberships: dict[str, set[str]] = {u.id: set() for u in found}
+    rows = await session.execute(
+        select(UserCompany.user_id, UserCompany.company_id).where(col(UserCompany.user_id).in_(memberships))
+    )
+    for user_id, member_of in rows:
+        memberships[user_id].add(member_of)
+    return [UserAccount(u, frozenset(memberships[u.id])) for u in found]
+
+
 async def create(
     session: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from api import tokens
 from core.accounts import auth_sessions
+from core.accounts.actor import Actor
 from core.accounts.roles import Role
 from core.db.models import AuthSession, User, UserCompany
 from core.runtime import Services
@@ -51,6 +52,11 @@ class Principal:
     @property
     def sees_every_company(self) -> bool:
         return self.role == Role.msp_admin
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as core's rules know it."""
+        return Actor(user_id=self.user.id, role=self.role, company_ids=self.company_ids)
 
 
 def unauthorized(reason: str) -> HTTPException:

@@ -60,23 +60,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.msp_admin: frozenset(Permission),
 }
 
-# Whose accounts each role may create, change and remove (with users:manage, in their own companies):
-# nobody hands out a role above their own, and company admins manage technicians, not each other.
-MANAGEABLE_ROLES: dict[Role, frozenset[Role]] = {
-    Role.technician: frozenset(),
-    Role.company_admin: frozenset({Role.technician}),
-    Role.msp_admin: frozenset(Role),
-}
+# Whose accounts each role may manage is a rule of the accounts themselves: core/accounts/roles.py.
 
 PUBLIC = "public"
 
 
 def has_permission(principal: Principal, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[principal.role]
-
-
-def can_manage_role(principal: Principal, role: Role) -> bool:
-    return role in MANAGEABLE_ROLES[principal.role]
 
 
 def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:

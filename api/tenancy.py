@@ -1,4 +1,5 @@
-"""Tenant scoping in one place: every query for tenant data goes through here.
+"""Tenant scoping in one place: every query for tenant data goes through here (the rules themselves are
+core's, `core/accounts/actor.py`, which core's services apply too).
 
 Anything of another tenant answers 404, exactly like something that does not exist, so ids of other
 tenants cannot be probed. Routes take `ScopedCompany` / `ScopedUser` after their permission, so a
@@ -12,39 +13,33 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from api.deps import CurrentPrincipal, Principal, SessionDep
 from api.fields import NO_NUL
-from core.db.models import Company, User, UserCompany
+from core.accounts import actor as actor_scope
+from core.db.models import Company, User
 
 T = TypeVar("T")
 
 
 def scoped(query: SelectOfScalar[T], company_column: Any, principal: Principal) -> SelectOfScalar[T]:
-    if principal.sees_every_company:
-        return query
-    return query.where(company_column.in_(sorted(principal.company_ids)))
+    return actor_scope.scoped(query, company_column, principal.actor)
 
 
 def can_see_company(principal: Principal, company_id: str) -> bool:
-    return principal.sees_every_company or company_id in principal.company_ids
+    return principal.actor.can_see_company(company_id)
 
 
 def visible_company_ids(principal: Principal, company_ids: Iterable[str]) -> list[str]:
     """The ones the caller may know about: a shared user's other companies stay hidden."""
-    return sorted(c for c in company_ids if can_see_company(principal, c))
+    return principal.actor.visible_company_ids(company_ids)
 
 
 def scoped_users(query: SelectOfScalar[T], principal: Principal) -> SelectOfScalar[T]:
     """Users who share a company with the caller (every user for the MSP)."""
-    if principal.sees_every_company:
-        return query
-    members = select(UserCompany.user_id).where(
-        col(UserCompany.company_id).in_(sorted(principal.company_ids))
-    )
-    return query.where(col(User.id).in_(members))
+    return actor_scope.scoped_users(query, principal.actor)
 
 
 def not_found(kind: str, object_id: str) -> HTTPException:
@@ -64,11 +59,6 @@ async def user_or_404(session: AsyncSession, principal: Principal, user_id: str)
     if user is None:
         raise not_found("user", user_id)
     return user
-
-
-async def company_ids_of(session: AsyncSession, user_id: str) -> set[str]:
-    rows = await session.execute(select(UserCompany.company_id).where(UserCompany.user_id == user_id))
-    return set(rows.scalars())
 
 
 # Ids are at most 40 characters (`new_id`), and never hold NUL, which PostgreSQL could not even compare.

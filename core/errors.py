@@ -7,6 +7,10 @@ class AccountError(ValueError):
     """A request about accounts that cannot be carried out as asked (HTTP 422)."""
 
 
+class Forbidden(AccountError):
+    """The caller may not do this to this account or company (HTTP 403)."""
+
+
 class EmailTaken(AccountError):
     """Another user already has this email (HTTP 409)."""
 

@@ -1,16 +1,16 @@
-"""Client companies and their settings (credentials: api/company_credentials.py)."""
+"""Client companies and their settings (credentials: api/routes/company_credentials.py); the writes and
+their audit are core's, `core/companies/service.py`."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import delete, func
 from sqlmodel import col, select
 
-from api.deps import Principal, ServicesDep, SessionDep
+from api.deps import ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import (
     CanCreateCompanies,
@@ -19,12 +19,10 @@ from api.permissions import (
     CanUpdateCompanies,
 )
 from api.tenancy import ScopedCompany, scoped
-from core.audit import record
 from core.companies import service as companies
-from core.companies.directory import mark_credentials_changed
 from core.companies.integration_settings import IntegrationSettings
-from core.db.models import Alert, Company, CompanyApiKey, Incident, MaintenanceWindow, UserCompany
-from core.errors import CompanyInUse
+from core.companies.service import CompanyChanges
+from core.db.models import Company
 from workflows.policy import CompanyPolicy
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
@@ -138,16 +136,6 @@ class CompanyCreated(CompanyPublic):
     hmac_secret: str
 
 
-SETTINGS_FIELDS = (
-    "name",
-    "policy",
-    "critical_assets",
-    "assets",
-    "monitoring_integrations",
-    "integration_settings",
-)
-
-
 def to_public(company: Company) -> CompanyPublic:
     return CompanyPublic(
         id=company.id,
@@ -168,38 +156,6 @@ def to_public(company: Company) -> CompanyPublic:
     )
 
 
-def _settings_of(company: Company) -> dict[str, Any]:
-    return {f: getattr(company, f) for f in SETTINGS_FIELDS}
-
-
-def forget_cached_credentials(services: ServicesDep) -> None:
-    # The webhook's directory caches companies for seconds; changes take effect on the next request.
-    services.directory.forget()
-
-
-async def audit_change(
-    session: SessionDep,
-    principal: Principal,
-    action: str,
-    company_id: str,
-    *,
-    object_type: str = "company",
-    object_id: str | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    await record(
-        session,
-        actor=principal.user.id,
-        action=action,
-        company_id=company_id,
-        object_type=object_type,
-        object_id=object_id or company_id,
-        before=before,
-        after=after,
-    )
-
-
 @router.get("", response_model=list[CompanyPublic])
 async def list_companies(principal: CanReadCompanies, session: SessionDep) -> list[CompanyPublic]:
     query = scoped(select(Company), Company.id, principal).order_by(col(Company.name), col(Company.id))
@@ -213,9 +169,11 @@ async def create_company(
     session: SessionDep,
     services: ServicesDep,
 ) -> CompanyCreated:
-    issued = await companies.create_company(
+    created = await companies.create(
         session,
         services.secrets,
+        services.directory,
+        principal.actor,
         body.name,
         policy=body.policy,
         critical_assets=body.critical_assets,
@@ -223,23 +181,11 @@ async def create_company(
         monitoring_integrations=[i.model_dump(mode="json") for i in body.monitoring_integrations],
         integration_settings=body.integration_settings.model_dump(mode="json"),
     )
-    company = await session.get(Company, issued.id)
-    assert company is not None
-    await audit_change(
-        session,
-        principal,
-        "company.create",
-        company.id,
-        after={**_settings_of(company), "secret_backend": company.secret_backend},
-    )
-    await mark_credentials_changed(session)
-    await session.commit()
-    forget_cached_credentials(services)
     return CompanyCreated(
-        **to_public(company).model_dump(),
-        api_key_id=issued.api_key_id,
-        api_key=issued.api_key,
-        hmac_secret=issued.hmac_secret,
+        **to_public(created.company).model_dump(),
+        api_key_id=created.issued.api_key_id,
+        api_key=created.issued.api_key,
+        hmac_secret=created.issued.hmac_secret,
     )
 
 
@@ -257,17 +203,8 @@ async def update_company(
     services: ServicesDep,
 ) -> CompanyPublic:
     """Changes the fields sent; alerts from now on follow the new policy."""
-    changes = body.model_dump(mode="json", exclude_unset=True)
-    before = {f: getattr(company, f) for f in changes if getattr(company, f) != changes[f]}
-    for field in before:
-        setattr(company, field, changes[field])
-    if before:
-        after = {f: changes[f] for f in before}
-        await audit_change(session, principal, "company.update", company.id, before=before, after=after)
-    await mark_credentials_changed(session)
-    await session.commit()
-    forget_cached_credentials(services)
-    return to_public(company)
+    changes = CompanyChanges(**body.model_dump(mode="json", exclude_unset=True))
+    return to_public(await companies.update(session, services.directory, principal.actor, company, changes))
 
 
 @router.delete("/{company_id}", status_code=204, responses={409: {"description": "the company has data"}})
@@ -285,31 +222,5 @@ async def delete_company(
     users remain, in their other companies) and its HMAC secret (in Secrets Manager: recoverable for a
     week). Nothing is soft-deleted because the schema has no archived state for companies.
     """
-    alerts = await _count(session, Alert.company_id, company.id)
-    incidents = await _count(session, Incident.company_id, company.id)
-    if alerts or incidents:
-        raise CompanyInUse(
-            f"company {company.id} has {incidents} incidents and {alerts} alerts, which keep referring to "
-            "it; revoke its API keys to stop its alerts instead"
-        )
-    before = {**_settings_of(company), "secret_backend": company.secret_backend}
-    await session.execute(delete(CompanyApiKey).where(col(CompanyApiKey.company_id) == company.id))
-    await session.execute(delete(UserCompany).where(col(UserCompany.company_id) == company.id))
-    await session.execute(delete(MaintenanceWindow).where(col(MaintenanceWindow.company_id) == company.id))
-    await session.delete(company)
-    await session.flush()
-    await services.secrets.discard(company)
-    await audit_change(session, principal, "company.delete", company.id, before=before)
-    await mark_credentials_changed(session)
-    await session.commit()
-    forget_cached_credentials(services)
+    await companies.delete(session, services.secrets, services.directory, principal.actor, company)
     return Response(status_code=204)
-
-
-async def _count(session: SessionDep, company_column: Any, company_id: str) -> int:
-    query = select(func.count()).where(company_column == company_id)
-    return int((await session.execute(query)).scalar_one())
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

@@ -1,8 +1,9 @@
-"""A company's webhook credentials: API keys (issued, listed, revoked) and HMAC secret rotation."""
+"""A company's webhook credentials: API keys (issued, listed, revoked) and HMAC secret rotation; the
+writes and their audit are core's, `core/companies/credentials.py`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
@@ -11,10 +12,8 @@ from sqlmodel import col, select
 
 from api.deps import ServicesDep, SessionDep
 from api.permissions import CanManageCredentials
-from api.routes.companies import audit_change, forget_cached_credentials, iso
 from api.tenancy import PathId, ScopedCompany, not_found
-from core.companies.directory import mark_credentials_changed
-from core.companies.service import issue_api_key, retire_api_keys
+from core.companies import credentials
 from core.db.models import CompanyApiKey, utcnow
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
@@ -85,17 +84,9 @@ async def rotate_hmac_secret(
     """A new HMAC secret, shown once. The replaced one keeps verifying for `grace_hours`, so senders
     can switch without failed deliveries; the one before that stops at once."""
     grace_hours = (body or HmacRotation()).grace_hours
-    secret = await services.secrets.rotate(company, timedelta(hours=grace_hours))
-    await audit_change(
-        session,
-        principal,
-        "company.hmac_secret.rotate",
-        company.id,
-        after={"grace_hours": grace_hours, "previous_valid_until": iso(company.hmac_previous_expires_at)},
+    secret = await credentials.rotate_hmac_secret(
+        session, services.secrets, services.directory, principal.actor, company, grace_hours
     )
-    await mark_credentials_changed(session)
-    await session.commit()
-    forget_cached_credentials(services)
     return HmacRotated(hmac_secret=secret, previous_valid_until=company.hmac_previous_expires_at)
 
 
@@ -123,31 +114,16 @@ async def issue_company_api_key(
     """A new API key, shown once. The company's other keys keep working unless `revoke_existing` or
     `grace_hours` says when they stop."""
     body = body or ApiKeyCreate()
-    now = utcnow()
-    expires_at = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    key, api_key = issue_api_key(session, company.id, expires_at=expires_at)
-    await session.flush()
-    retired: list[CompanyApiKey] = []
-    if body.revoke_existing or body.grace_hours is not None:
-        retire_at = now + timedelta(hours=body.grace_hours or 0)
-        retired = await retire_api_keys(session, company.id, retire_at, keep=key.id)
-    await audit_change(
+    issued = await credentials.issue_key(
         session,
-        principal,
-        "company.api_key.issue",
-        company.id,
-        object_type="api_key",
-        object_id=key.id,
-        after={
-            "prefix": key.prefix,
-            "expires_at": iso(key.expires_at),
-            "retired": [{"id": k.id, "prefix": k.prefix, "expires_at": iso(k.expires_at)} for k in retired],
-        },
+        services.directory,
+        principal.actor,
+        company,
+        expires_in_days=body.expires_in_days,
+        revoke_existing=body.revoke_existing,
+        grace_hours=body.grace_hours,
     )
-    await mark_credentials_changed(session)
-    await session.commit()
-    forget_cached_credentials(services)
-    return ApiKeyIssued(**_key_public(key, now).model_dump(), api_key=api_key)
+    return ApiKeyIssued(**_key_public(issued.key, issued.issued_at).model_dump(), api_key=issued.api_key)
 
 
 @router.delete("/{company_id}/api-keys/{key_id}", status_code=204)
@@ -162,18 +138,5 @@ async def revoke_api_key(
     key = await session.get(CompanyApiKey, key_id)
     if key is None or key.company_id != company.id:
         raise not_found("API key", key_id)
-    before = {"prefix": key.prefix, "created_at": iso(key.created_at), "expires_at": iso(key.expires_at)}
-    await session.delete(key)
-    await audit_change(
-        session,
-        principal,
-        "company.api_key.revoke",
-        company.id,
-        object_type="api_key",
-        object_id=key_id,
-        before=before,
-    )
-    await mark_credentials_changed(session)
-    await session.commit()
-    forget_cached_credentials(services)
+    await credentials.revoke_key(session, services.directory, principal.actor, company, key)
     return Response(status_code=204)

@@ -1,5 +1,6 @@
 """Maintenance windows of client companies: quiet periods in which matching firing alerts are stored as
-suppressed and open no incident (see docs/integrations/maintenance-windows.md)."""
+suppressed and open no incident (see docs/integrations/maintenance-windows.md). The writes and their
+audit are core's, `core/maintenance/service.py`."""
 
 from __future__ import annotations
 
@@ -18,16 +19,16 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy import func
 from sqlmodel import col, select
 
-from api.deps import CurrentPrincipal, Principal, ServicesDep, SessionDep
+from api.deps import CurrentPrincipal, ServicesDep, SessionDep
 from api.fields import NO_NUL, NoNul
 from api.permissions import CanManageMaintenance, CanReadMaintenance
-from api.routes.companies import audit_change
 from api.tenancy import PathId, company_or_404, not_found, scoped
-from core.db.models import Alert, MaintenanceWindow, utcnow
+from core.db.models import MaintenanceWindow
+from core.maintenance import service as maintenance
 from core.maintenance.schedule import MAX_DURATION_MINUTES, Schedule, WindowKind, zone_named
+from core.maintenance.service import SPEC_FIELDS, WindowSpec
 from core.maintenance.windows import schedule_of
 
 log = logging.getLogger(__name__)
@@ -41,20 +42,6 @@ UNUSED_BY: dict[WindowKind, tuple[str, ...]] = {
     WindowKind.weekly: ("starts_at", "ends_at", "cron", "duration_minutes"),
     WindowKind.cron: ("starts_at", "ends_at", "weekly"),
 }
-SPEC_FIELDS = (
-    "name",
-    "kind",
-    "timezone",
-    "starts_at",
-    "ends_at",
-    "weekly",
-    "cron",
-    "duration_minutes",
-    "match_assets",
-    "match_signatures",
-    "match_labels",
-    "enabled",
-)
 
 
 def _iso_8601(value: Any) -> Any:
@@ -240,49 +227,9 @@ def to_public(window: MaintenanceWindow, suppressed_alerts: int, now: datetime) 
     )
 
 
-async def _suppressed_counts(session: SessionDep, windows: list[MaintenanceWindow]) -> dict[str, int]:
-    if not windows:
-        return {}
-    # By company too, so the count walks the (company, received_at) index rather than every alert.
-    query = (
-        select(Alert.maintenance_window_id, func.count())
-        .where(
-            col(Alert.company_id).in_(sorted({w.company_id for w in windows})),
-            col(Alert.maintenance_window_id).in_([w.id for w in windows]),
-        )
-        .group_by(col(Alert.maintenance_window_id))
-    )
-    return {window_id: int(n) for window_id, n in (await session.execute(query)).all() if window_id}
-
-
 async def _public(session: SessionDep, window: MaintenanceWindow) -> MaintenanceWindowPublic:
-    counts = await _suppressed_counts(session, [window])
+    counts = await maintenance.suppressed_counts(session, [window])
     return to_public(window, counts.get(window.id, 0), datetime.now(UTC))
-
-
-def _audited(window: MaintenanceWindow) -> dict[str, Any]:
-    values = {f: getattr(window, f) for f in SPEC_FIELDS}
-    return {f: v.isoformat() if isinstance(v, datetime) else v for f, v in values.items()}
-
-
-async def _audit(
-    session: SessionDep,
-    principal: Principal,
-    action: str,
-    window: MaintenanceWindow,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    await audit_change(
-        session,
-        principal,
-        f"maintenance_window.{action}",
-        window.company_id,
-        object_type="maintenance_window",
-        object_id=window.id,
-        before=before,
-        after=after,
-    )
 
 
 @router.get("", response_model=list[MaintenanceWindowPublic])
@@ -299,10 +246,10 @@ async def list_maintenance_windows(
     query = query.order_by(
         col(MaintenanceWindow.company_id), col(MaintenanceWindow.name), col(MaintenanceWindow.id)
     )
-    windows = list((await session.execute(query)).scalars())
-    counts = await _suppressed_counts(session, windows)
+    found = list((await session.execute(query)).scalars())
+    counts = await maintenance.suppressed_counts(session, found)
     now = datetime.now(UTC)
-    answers = [to_public(w, counts.get(w.id, 0), now) for w in windows]
+    answers = [to_public(w, counts.get(w.id, 0), now) for w in found]
     return [a for a in answers if active is None or a.active_now == active]
 
 
@@ -315,12 +262,8 @@ async def create_maintenance_window(
 ) -> MaintenanceWindowPublic:
     """Matching firing alerts of the company are suppressed from the next alert on."""
     company = await company_or_404(session, principal, body.company_id)
-    window = MaintenanceWindow(company_id=company.id, created_by=principal.user.id, **body.stored())
-    session.add(window)
-    await session.flush()
-    await _audit(session, principal, "create", window, after=_audited(window))
-    await session.commit()
-    services.maintenance.forget(window.company_id)
+    spec = WindowSpec(**body.stored())
+    window = await maintenance.create(session, services.maintenance, principal.actor, company.id, spec)
     return await _public(session, window)
 
 
@@ -340,24 +283,9 @@ async def replace_maintenance_window(
     services: ServicesDep,
 ) -> MaintenanceWindowPublic:
     """Replaces the whole window (send every field, as for POST); its company stays."""
-    before = _audited(window)
-    for field, value in body.stored().items():
-        setattr(window, field, value)
-    after = _audited(window)
-    if after != before:
-        window.updated_at = utcnow()
-        changed = [f for f in after if after[f] != before[f]]
-        await _audit(
-            session,
-            principal,
-            "update",
-            window,
-            before={f: before[f] for f in changed},
-            after={f: after[f] for f in changed},
-        )
-    await session.commit()
-    services.maintenance.forget(window.company_id)
-    return await _public(session, window)
+    spec = WindowSpec(**body.stored())
+    replaced = await maintenance.replace(session, services.maintenance, principal.actor, window, spec)
+    return await _public(session, replaced)
 
 
 @router.delete("/{window_id}", status_code=204)
@@ -365,8 +293,5 @@ async def delete_maintenance_window(
     principal: CanManageMaintenance, window: ScopedWindow, session: SessionDep, services: ServicesDep
 ) -> Response:
     """Alerts it suppressed stay suppressed and keep its id, for history and the suppression figures."""
-    await _audit(session, principal, "delete", window, before=_audited(window))
-    await session.delete(window)
-    await session.commit()
-    services.maintenance.forget(window.company_id)
+    await maintenance.delete(session, services.maintenance, principal.actor, window)
     return Response(status_code=204)

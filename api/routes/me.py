@@ -1,4 +1,5 @@
-"""The signed-in user's own profile and password."""
+"""The signed-in user's own profile and password; the writes and their audit are core's,
+`core/accounts/profile.py`."""
 
 from __future__ import annotations
 
@@ -12,11 +13,8 @@ from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import CanManageSelf
 from api.routes.auth import check_password, device_of, reserve_attempt
-from core import audit
-from core.accounts import auth_sessions, login_throttle
-from core.accounts.auth_sessions import Reason
+from core.accounts import login_throttle, profile
 from core.accounts.password_policy import MAX_LENGTH, pydantic_check
-from core.accounts.users import set_password
 
 router = APIRouter(prefix="/api/users/me", tags=["me"])
 
@@ -75,21 +73,7 @@ async def read_me(principal: CanManageSelf) -> Me:
 
 @router.put("", response_model=Me)
 async def update_me(body: ProfileUpdate, principal: CanManageSelf, session: SessionDep) -> Me:
-    user = principal.user
-    before = {"name": user.name}
-    user.name = body.name
-    session.add(user)
-    await audit.record(
-        session,
-        actor=user.id,
-        action="user.profile_updated",
-        company_id=None,
-        object_type="user",
-        object_id=user.id,
-        before=before,
-        after={"name": user.name},
-    )
-    await session.commit()
+    await profile.rename(session, principal.user, body.name)
     return _me(principal)
 
 
@@ -125,18 +109,6 @@ async def change_password(
     await session.commit()
     if body.new_password == body.current_password:
         raise HTTPException(400, "new password must differ from the current one")
-    await set_password(services.passwords, user, body.new_password)
-    session.add(user)
-    ended = await auth_sessions.revoke_all(
-        session, user_id=user.id, reason=Reason.password_changed, now=now, keep=principal.session_id
+    await profile.replace_password(
+        session, services.passwords, user, body.new_password, now=now, keep_session=principal.session_id
     )
-    await audit.record(
-        session,
-        actor=user.id,
-        action="user.password_changed",
-        company_id=None,
-        object_type="user",
-        object_id=user.id,
-        after={"sessions_revoked": ended},
-    )
-    await session.commit()

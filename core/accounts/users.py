@@ -1,4 +1,6 @@
-"""Creating user accounts: shared by the CLI, the dev seed and the API."""
+"""Creating user accounts and reading their memberships: shared by the CLI, the dev seed and the API.
+
+Who may create and change which accounts is `core/accounts/service.py`."""
 
 from __future__ import annotations
 
@@ -45,6 +47,11 @@ async def create_user(
         session.add(UserCompany(user_id=user.id, company_id=company_id))
     await session.flush()
     return user
+
+
+async def company_ids_of(session: AsyncSession, user_id: str) -> set[str]:
+    rows = await session.execute(select(UserCompany.company_id).where(UserCompany.user_id == user_id))
+    return set(rows.scalars())
 
 
 async def set_password(passwords: PasswordHashing, user: User, password: str) -> None:

@@ -37,6 +37,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     terminalreporter.write_line(hypothesis_profiles.report_header(config))
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def no_task_outlives_the_session() -> AsyncIterator[None]:
+    """A task a test left running would hang the session's end, where the event loop cancels what is
+    left; cancel them here, and name any that ignores cancellation, so it fails loudly instead."""
+    yield
+    left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in left:
+        task.cancel()
+    if not left:
+        return
+    _, stuck = await asyncio.wait(left, timeout=15)
+    for task in stuck:
+        print(f"\ntask ignoring cancellation at the session's end: {task!r}", file=sys.__stderr__)
+        task.print_stack(file=sys.__stderr__)
+    assert not stuck, f"{len(stuck)} task(s) outlived the session and ignore cancellation"
+
+
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(

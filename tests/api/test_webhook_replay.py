@@ -22,7 +22,7 @@ from core.db.models import UsedWebhookSignature
 from core.ingest.replay import purge_used_signatures
 from core.ingest.signature import sign
 from core.settings import Settings
-from tests.support.stack import Stack, TenantCreds, alert_body, make_stack, signed_headers
+from tests.support.stack import Stack, TenantCreds, accepted, alert_body, make_stack, signed_headers
 
 REPLAYED = "X-Signature was already used by another delivery"
 
@@ -60,7 +60,7 @@ async def test_retry_with_the_same_signature_and_delivery_id_still_answers_dupli
     headers = captured(acme, raw)
     first = await post(stack, raw, headers)
     retry = await post(stack, raw, headers)
-    assert first.status_code == retry.status_code == 200, retry.text
+    accepted(first), accepted(retry)  # 202 queued for a duplicate its incident has not recorded yet
     assert retry.json()["duplicate"] is True
     assert retry.json()["alert_id"] == first.json()["alert_id"]
     assert await stack.count_rows("alert", acme.id) == 1
@@ -132,7 +132,7 @@ async def test_datadog_signed_notification_replayed_with_a_new_delivery_id_is_re
     first = await stack.http.post(url, content=raw, headers=headers)
     assert first.status_code == 200, first.text
     again = await stack.http.post(url, content=raw, headers=headers)
-    assert again.status_code == 200 and again.json()["alerts"][0]["duplicate"] is True
+    assert accepted(again)["alerts"][0]["duplicate"] is True
     replay = await stack.http.post(url, content=raw, headers={**headers, "X-Delivery-ID": "new"})
     assert replay.status_code == 401
     assert REPLAYED in replay.json()["detail"]

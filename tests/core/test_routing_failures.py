@@ -180,3 +180,25 @@ async def test_alert_past_the_window_of_a_cached_incident_that_is_gone_opens_the
     handle = temporal_client.get_workflow_handle(second.incident_id or "")
     assert (await handle.query(IncidentWorkflow.current_state)).recent_alert_ids == [new[0].id]
     await router.close()
+
+
+async def test_closing_the_router_cancels_an_update_in_flight(stack: Stack, faulty: FaultyClient) -> None:
+    """The SDK turns a cancelled update call into WorkflowUpdateRPCTimeoutOrCancelledError; closing must
+    still stop the lane rather than have it retry that as a timeout."""
+    acme = await stack.company()
+    company = await context(stack, acme.id)
+    key, refs = await store_alerts(stack.services, acme.id, 2)
+    router = router_over(stack, faulty.client)
+    await router.route_batch(company, key, refs[:1])
+    hung = faulty.hang("update_workflow_execution")
+    router._open.clear()  # so the next alert goes as an update, not a signal
+
+    routed = router.route(company, key, refs[1])
+    await asyncio.wait_for(hung.hanging.wait(), 10)
+    try:
+        await router.close(grace_s=2)
+        assert routed.cancelled(), "the lane went on retrying after close"
+        assert router._lanes == {}
+    finally:
+        hung.heal()  # so that a lane still running, should the assertions fail, can finish
+        await asyncio.sleep(0.5)

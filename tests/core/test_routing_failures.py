@@ -15,7 +15,7 @@ from core.ingest.dispatch import head_lookup
 from core.ingest.routing import AlertRouter, RoutingFailed
 from tests.support.faulty_temporal import FaultyClient, faulty_client
 from tests.support.helpers import store_alerts
-from tests.support.redelivery import redeliver_once
+from tests.support.redelivery import abandon_unrouted, start_redelivery
 from tests.support.stack import Stack, eventually
 from workflows.incident.correlation import incident_workflow_id
 from workflows.incident.workflow import IncidentWorkflow
@@ -82,7 +82,7 @@ async def test_temporal_refusing_beyond_the_give_up_time_fails_the_alert_which_s
     assert await stack.incidents(acme.id) == []
     assert [a.incident_id for a in await stack.alerts(acme.id)] == [None]
 
-    await redeliver_once(stack, older_than_s=0)  # the healthy stack's own router
+    await start_redelivery(stack, older_than_s=0)  # the healthy stack's own router
     [incident] = await eventually(lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1)
     assert incident.alert_count == 1
     await router.close()
@@ -107,7 +107,7 @@ async def test_a_failed_batch_fails_only_its_own_alerts_and_the_lane_goes_on_wit
         lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1 and rows[0].alert_count == 2
     )
     # The failed two stay stored and unrouted; redelivery brings them to the same incident, once each.
-    await redeliver_once(stack, older_than_s=0)
+    await start_redelivery(stack, older_than_s=0)
     [incident] = await eventually(
         lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1 and rows[0].alert_count == 4
     )
@@ -131,6 +131,7 @@ async def test_closing_the_router_cancels_alerts_in_flight_and_they_stay_stored_
     assert routed.cancelled()
     assert router._lanes == {}
     assert [a.incident_id for a in await stack.alerts(acme.id)] == [None]
+    await abandon_unrouted(stack, acme.id)
 
 
 async def test_alert_for_an_incident_that_is_gone_opens_the_next_generation(
@@ -202,3 +203,4 @@ async def test_closing_the_router_cancels_an_update_in_flight(stack: Stack, faul
     finally:
         hung.heal()  # so that a lane still running, should the assertions fail, can finish
         await asyncio.sleep(0.5)
+        await abandon_unrouted(stack, acme.id)

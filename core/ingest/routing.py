@@ -296,6 +296,10 @@ class AlertRouter:
                 await call()
                 return
             except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+                # The SDK reports our own cancellation (router.close) this way too: that is no timeout.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from err
                 last: Exception = err
             except RPCError as err:
                 if err.status not in TRANSIENT and "aborted" not in str(err).lower():

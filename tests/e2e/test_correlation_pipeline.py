@@ -118,8 +118,10 @@ async def test_recovery_with_no_open_incident_is_stored_and_opens_nothing(stack:
     assert await stack.incidents(acme.id) == []
 
 
-async def test_alert_routed_twice_is_counted_once(stack: Stack) -> None:
-    """A redelivery after a crash may hand an alert over again; the database keeps membership exactly-once."""
+async def test_alert_routed_twice_to_its_open_incident_is_counted_once(stack: Stack) -> None:
+    """A redelivery may hand an alert to its open incident again; the incident's own memory of recent alert
+    ids drops the repeat before the database is asked. The database's exactly-once attach, for an incident
+    that never saw the alert, is tests/e2e/test_exactly_once_membership.py."""
     acme = await stack.company()
     company = await context(stack, acme.id)
     key, refs = await store_alerts(stack.services, acme.id, 3)

@@ -5,21 +5,27 @@ runs unchanged and the test sees what it asked of the outside world."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
 
 from workflows.incident.correlation import aggregation_key, series_fingerprint
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.types import (
     AggregationMode,
     AlertRef,
     ForwardAlerts,
     IncidentInput,
     IncidentStart,
+    IncidentState,
     ProjectIncident,
     RecordAlerts,
     RecordAlertsResult,
@@ -51,22 +57,37 @@ def start_input(first: AlertRef, incident_id: str) -> IncidentInput:
     )
 
 
+def _released() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
+
+
 @dataclass
 class StandIns:
-    """Records what the workflow recorded and forwarded; every alert attaches."""
+    """Records what the workflow recorded, projected and forwarded. Every alert attaches, except those in
+    `already_elsewhere` (attached to another incident before, as after a crash). A test that clears
+    `release_recording` holds `record_alerts` open until it sets it; `recording` says one is waiting."""
 
     recorded: list[str] = field(default_factory=list)
+    projected: list[IncidentState] = field(default_factory=list)
     forwarded: list[AlertRef] = field(default_factory=list)
+    already_elsewhere: set[str] = field(default_factory=set)
+    recording: asyncio.Event = field(default_factory=asyncio.Event)
+    release_recording: asyncio.Event = field(default_factory=_released)
 
     def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="record_alerts")
         async def record_alerts(req: RecordAlerts) -> RecordAlertsResult:
-            self.recorded.extend(req.alert_ids)
-            return RecordAlertsResult(attached_ids=list(req.alert_ids))
+            self.recording.set()
+            await self.release_recording.wait()
+            attached = [i for i in req.alert_ids if i not in self.already_elsewhere]
+            self.recorded.extend(attached)
+            return RecordAlertsResult(attached_ids=attached)
 
         @activity.defn(name="project_incident")
         async def project_incident(req: ProjectIncident) -> None:
-            return None
+            self.projected.append(req.state)
 
         @activity.defn(name="count_series_recoveries")
         async def count_series_recoveries(req: SeriesRecoveriesQuery) -> SeriesRecoveries:
@@ -77,3 +98,18 @@ class StandIns:
             self.forwarded.extend(req.alerts)
 
         return [record_alerts, project_incident, count_series_recoveries, forward_alerts]
+
+
+@asynccontextmanager
+async def running_incident(
+    client: Client, world: StandIns, first: AlertRef
+) -> AsyncIterator[WorkflowHandle[IncidentWorkflow, IncidentState]]:
+    """An incident workflow opened by `first`, on a worker of its own task queue with `world`'s stand-ins."""
+    task_queue = f"wf-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        client, task_queue=task_queue, workflows=[IncidentWorkflow], activities=world.activities()
+    ):
+        incident_id = f"incident-{uuid.uuid4().hex[:8]}"
+        yield await client.start_workflow(
+            IncidentWorkflow.run, start_input(first, incident_id), id=incident_id, task_queue=task_queue
+        )

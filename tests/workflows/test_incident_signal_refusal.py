@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from tests.support.incident_world import StandIns, firing_alert, start_input
+from tests.support.incident_world import StandIns, firing_alert, running_incident
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.types import AddAlerts
 
@@ -18,18 +16,8 @@ async def test_signalled_alert_past_the_correlation_window_is_forwarded_and_not_
     skipping_env: WorkflowEnvironment,
 ) -> None:
     world = StandIns()
-    task_queue = f"wf-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        skipping_env.client,
-        task_queue=task_queue,
-        workflows=[IncidentWorkflow],
-        activities=world.activities(),
-    ):
-        first = firing_alert(datetime.now(UTC))
-        incident_id = f"incident-{uuid.uuid4().hex[:8]}"
-        handle = await skipping_env.client.start_workflow(
-            IncidentWorkflow.run, start_input(first, incident_id), id=incident_id, task_queue=task_queue
-        )
+    first = firing_alert(datetime.now(UTC))
+    async with running_incident(skipping_env.client, world, first) as handle:
         while first.id not in world.recorded:
             await asyncio.sleep(0.05)
         # A sender with a stale view signals an alert received 30 min after the last (the window is 15).
@@ -51,18 +39,8 @@ async def test_signalled_alert_within_the_correlation_window_joins_the_incident(
     skipping_env: WorkflowEnvironment,
 ) -> None:
     world = StandIns()
-    task_queue = f"wf-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        skipping_env.client,
-        task_queue=task_queue,
-        workflows=[IncidentWorkflow],
-        activities=world.activities(),
-    ):
-        first = firing_alert(datetime.now(UTC))
-        incident_id = f"incident-{uuid.uuid4().hex[:8]}"
-        handle = await skipping_env.client.start_workflow(
-            IncidentWorkflow.run, start_input(first, incident_id), id=incident_id, task_queue=task_queue
-        )
+    first = firing_alert(datetime.now(UTC))
+    async with running_incident(skipping_env.client, world, first) as handle:
         soon = firing_alert(first.received_at + timedelta(minutes=5))
         await handle.signal(IncidentWorkflow.alerts_arrived, AddAlerts(alerts=[soon]))
         for _ in range(200):

@@ -1,4 +1,4 @@
-"""The incident workflow alone, with stand-in activities on the time-skipping server: no database.
+"""The incident workflow alone, with stand-in activities (tests/support/incident_world.py): no database.
 
 In the style of Temporal's samples: each stand-in is an `@activity.defn` under the real activity's name,
 so the workflow runs unchanged and the test controls what the outside world answers.
@@ -7,114 +7,22 @@ so the workflow runs unchanged and the test controls what the outside world answ
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pytest
-from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from workflows.incident.correlation import aggregation_key, series_fingerprint
+from tests.support.helpers import record_history
+from tests.support.incident_world import StandIns, firing_alert, running_incident
 from workflows.incident.workflow import IncidentWorkflow
-from workflows.types import (
-    AddAlerts,
-    AggregationMode,
-    AlertRef,
-    ForwardAlerts,
-    IncidentInput,
-    IncidentStart,
-    IncidentState,
-    IncidentStatus,
-    ProjectIncident,
-    RecordAlerts,
-    RecordAlertsResult,
-    ResolveIncident,
-    SeriesRecoveries,
-    SeriesRecoveriesQuery,
-    Severity,
-)
-
-KEY = aggregation_key(AggregationMode.asset_signature, asset="db-1", signature="disk_full")
-
-
-def alert(n: int) -> AlertRef:
-    return AlertRef(
-        id=f"al-{n}-{uuid.uuid4().hex[:6]}",
-        received_at=datetime.now(UTC),
-        severity=Severity.high,
-        tool_source="test",
-        fingerprint=series_fingerprint(asset="db-1", signature="disk_full"),
-        asset_name="db-1",
-        signature="disk_full",
-    )
-
-
-@dataclass
-class OutsideWorld:
-    """What the stand-in activities were asked, and how the database answers `record_alerts`."""
-
-    already_elsewhere: set[str] = field(default_factory=set)
-    recording: asyncio.Event = field(default_factory=asyncio.Event)
-    release_recording: asyncio.Event = field(default_factory=asyncio.Event)
-    projected: list[IncidentState] = field(default_factory=list)
-    forwarded: list[AlertRef] = field(default_factory=list)
-
-    def activities(self) -> list[object]:
-        @activity.defn(name="record_alerts")
-        async def record_alerts(req: RecordAlerts) -> RecordAlertsResult:
-            self.recording.set()
-            await self.release_recording.wait()
-            return RecordAlertsResult(
-                attached_ids=[i for i in req.alert_ids if i not in self.already_elsewhere]
-            )
-
-        @activity.defn(name="project_incident")
-        async def project_incident(req: ProjectIncident) -> None:
-            self.projected.append(req.state)
-
-        @activity.defn(name="count_series_recoveries")
-        async def count_series_recoveries(req: SeriesRecoveriesQuery) -> SeriesRecoveries:
-            return SeriesRecoveries(counts={})
-
-        @activity.defn(name="forward_alerts")
-        async def forward_alerts(req: ForwardAlerts) -> None:
-            self.forwarded.extend(req.alerts)
-
-        return [record_alerts, project_incident, count_series_recoveries, forward_alerts]
-
-
-def start_input(first: AlertRef, incident_id: str) -> IncidentInput:
-    return IncidentInput(
-        start=IncidentStart(
-            incident_id=incident_id, company_id="co-1", aggregation_key=KEY, generation=1, alerts=[first]
-        )
-    )
-
-
-@pytest.fixture
-def task_queue() -> str:
-    return f"wf-{uuid.uuid4().hex[:8]}"
+from workflows.types import AddAlerts, IncidentStatus, ResolveIncident
 
 
 async def test_two_alerts_for_one_key_make_one_incident_counting_both(
-    skipping_env: WorkflowEnvironment, task_queue: str
+    skipping_env: WorkflowEnvironment,
 ) -> None:
-    world = OutsideWorld()
-    world.release_recording.set()
-    async with Worker(
-        skipping_env.client,
-        task_queue=task_queue,
-        workflows=[IncidentWorkflow],
-        activities=world.activities(),
-    ):
-        incident_id = f"incident-{uuid.uuid4().hex[:8]}"
-        handle = await skipping_env.client.start_workflow(
-            IncidentWorkflow.run, start_input(alert(1), incident_id), id=incident_id, task_queue=task_queue
-        )
-        await handle.execute_update(IncidentWorkflow.add_alerts, AddAlerts(alerts=[alert(2)]))
+    async with running_incident(skipping_env.client, StandIns(), firing_alert()) as handle:
+        await handle.execute_update(IncidentWorkflow.add_alerts, AddAlerts(alerts=[firing_alert()]))
         state = await handle.query(IncidentWorkflow.current_state)
         while state.alert_count < 2:
             await asyncio.sleep(0.05)
@@ -124,7 +32,7 @@ async def test_two_alerts_for_one_key_make_one_incident_counting_both(
 
 
 async def test_alert_and_resolve_arriving_while_an_incident_finds_itself_void_are_not_lost(
-    temporal_client: Client, task_queue: str
+    temporal_client: Client,
 ) -> None:
     """On the dev server, in real time: the time-skipping server would skip past a local activity that
     the test holds open.
@@ -134,16 +42,11 @@ async def test_alert_and_resolve_arriving_while_an_incident_finds_itself_void_ar
     be lost. Temporal refuses to complete a run over an unhandled signal, so the task is retried and the
     alert may join this very incident; if the incident still ends void, the alert is forwarded. Either
     way it is counted exactly once, and the resolve gets an answer rather than an abandoned call."""
-    world = OutsideWorld()
-    first, late = alert(1), alert(2)
+    world = StandIns()
+    first, late = firing_alert(), firing_alert()
     world.already_elsewhere.add(first.id)
-    async with Worker(
-        temporal_client, task_queue=task_queue, workflows=[IncidentWorkflow], activities=world.activities()
-    ):
-        incident_id = f"incident-{uuid.uuid4().hex[:8]}"
-        handle = await temporal_client.start_workflow(
-            IncidentWorkflow.run, start_input(first, incident_id), id=incident_id, task_queue=task_queue
-        )
+    world.release_recording.clear()
+    async with running_incident(temporal_client, world, first) as handle:
         await asyncio.wait_for(world.recording.wait(), timeout=10)
         await handle.signal(IncidentWorkflow.alerts_arrived, AddAlerts(alerts=[late]))
         resolving = asyncio.create_task(
@@ -164,3 +67,4 @@ async def test_alert_and_resolve_arriving_while_an_incident_finds_itself_void_ar
             assert final.recent_alert_ids == [late.id] and forwarded == []
             resolved = await asyncio.wait_for(resolving, timeout=10)
             assert resolved.status == IncidentStatus.resolved and resolved.resolved_by == "us-1"
+        await record_history(handle, "incident_void_window")

@@ -114,6 +114,24 @@ class Settings(BaseSettings):
     worker_max_concurrent_local_activities: int = 200
     worker_max_concurrent_activities: int = 100
 
+    # Decisions (core/decisions/). Providers in the order tried; `rules` always decides last, so a broken,
+    # slow or over-budget LLM never stalls an incident. The SDKs read their own settings too:
+    # ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, and boto3's AWS_ENDPOINT_URL_BEDROCK_RUNTIME and credentials.
+    agent_provider: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["rules"])
+    anthropic_model: str = "claude-sonnet-4-5"
+    bedrock_model_id: str = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+    bedrock_region: str | None = None  # default: aws_region
+    gemini_model: str = "gemini-2.5-flash"
+    max_decision_seconds: float = Field(15.0, gt=0, le=120)  # per provider, before falling through
+    max_tokens_per_decision: int = Field(4000, ge=100)
+
+    # Runbook executors (core/remediation/). The local executor runs commands on the worker's own host:
+    # off unless asked for, and in production only when explicitly allowed as well.
+    local_executor: bool = False
+    allow_local_executor_in_production: bool = False
+    executor_output_tail_bytes: int = Field(4096, ge=256, le=1_000_000)
+    ssm_poll_interval_s: float = Field(2.0, gt=0, le=60)
+
     # Alerts accepted but not yet in an incident are handed to the workflows again after this long.
     redelivery_after_s: int = 20
     redelivery_interval_s: int = 15
@@ -122,6 +140,13 @@ class Settings(BaseSettings):
     redelivery_limit: int = Field(2000, ge=1)
     redelivery_page_size: int = Field(200, ge=1)
     redelivery_max_attempts: int = Field(5, ge=1)
+
+    @field_validator("agent_provider", mode="before")
+    @classmethod
+    def _split_providers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -40,3 +40,12 @@ class CompanyPolicy(CorrelationPolicy):
     sla_overrides: dict[Severity, SlaTarget] = Field(
         default_factory=dict, description="per severity; severities not listed use the MSP's defaults"
     )
+    approval_timeout_minutes: int = Field(
+        30, ge=1, le=7 * 24 * 60, description="an approval nobody answers within this escalates the incident"
+    )
+    max_runs_per_asset_hour: int = Field(
+        3, ge=0, le=100, description="runs of one runbook on one asset per hour; past it, escalate"
+    )
+    daily_token_budget: int = Field(
+        500_000, ge=0, description="LLM tokens per day for this company's decisions; past it, rules decide"
+    )

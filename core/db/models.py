@@ -176,6 +176,9 @@ class Incident(SQLModel, table=True):
     # Every series recovered, and company policy asks a technician to confirm before it resolves.
     awaiting_confirmation: bool = False
     flapping_series: list[str] = _json(list)
+    # The latest decision and runbook run (workflows/remediation/types.py: Decision, Remediation).
+    decision: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    remediation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class MaintenanceWindow(SQLModel, table=True):
@@ -261,3 +264,85 @@ class AuditLog(SQLModel, table=True):
     object_id: str = Field(default="", max_length=120)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Runbook(SQLModel, table=True):
+    """A fix for alerts whose signature matches: commands run by an executor, with checks and rollback.
+
+    Global (company_id null, managed by the MSP) or one company's. Commands never contain alert text:
+    `{name}` placeholders are filled only from declared `parameters` (core/runbooks/render.py).
+    """
+
+    id: str = Field(default_factory=lambda: new_id("rb"), primary_key=True, max_length=40)
+    company_id: str | None = Field(default=None, foreign_key="company.id", index=True, max_length=40)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    signatures: list[str] = _json(list)  # globs: disk_*
+    risk_level: str = Field(max_length=10)  # low | medium | high
+    executor: str = Field(max_length=10)  # ssm | local
+    actions: list[str] = _json(list)
+    rollback_actions: list[str] = _json(list)
+    pre_check: str | None = None
+    post_check: str | None = None
+    # [{"name": "service", "source": "label:service", "pattern": "^[a-z0-9_-]+$"}]; sources: asset_name,
+    # asset_id, label:<name>.
+    parameters: list[dict[str, Any]] = _json(list)
+    auto_approve: bool = False
+    timeout_seconds: int = 300
+    demo: bool = False  # harmless, for `alert-whisperer demo`: marked as such wherever it shows
+    created_by: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DecisionRecord(SQLModel, table=True):
+    """Every decision made for an incident (the incident row keeps only the latest): memory and KPIs."""
+
+    __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_company_asset", "company_id", "asset_name", "created_at"),)
+    id: str = Field(default_factory=lambda: new_id("dec"), primary_key=True, max_length=40)
+    incident_id: str = Field(max_length=120, index=True)
+    company_id: str = Field(max_length=40)
+    asset_name: str = Field(max_length=255)
+    signature: str = Field(max_length=255)
+    action: str = Field(max_length=30)
+    runbook_id: str | None = Field(default=None, max_length=40)
+    confidence: float = 0.0
+    reasoning: str = ""
+    provider: str = Field(max_length=30)
+    tokens_used: int = 0
+    duration_ms: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RemediationRun(SQLModel, table=True):
+    """One runbook run for an incident, from proposal to outcome: memory, guardrails and KPIs."""
+
+    __tablename__ = "remediation_run"
+    __table_args__ = (
+        Index("ix_remediation_run_asset", "company_id", "asset_name", "runbook_id", "requested_at"),
+        Index("ix_remediation_run_signature", "company_id", "signature", "requested_at"),
+    )
+    id: str = Field(primary_key=True, max_length=200)  # the remediation workflow's id
+    incident_id: str = Field(max_length=120, index=True)
+    company_id: str = Field(max_length=40)
+    asset_name: str = Field(max_length=255)
+    signature: str = Field(max_length=255)
+    runbook_id: str = Field(max_length=40)
+    status: str = Field(max_length=20)
+    requested_by: str = Field(default="system", max_length=40)
+    approval: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    steps: list[dict[str, Any]] = _json(list)
+    requested_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    error: str | None = None
+
+
+class LlmUsage(SQLModel, table=True):
+    """LLM tokens spent on a company's decisions per UTC day, against its daily budget."""
+
+    __tablename__ = "llm_usage"
+    company_id: str = Field(primary_key=True, max_length=40)
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD
+    tokens: int = 0

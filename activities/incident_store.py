@@ -14,7 +14,15 @@ from temporalio import activity
 
 from core.audit import SYSTEM_ACTOR
 from core.db.micro_batch import MicroBatcher
-from core.db.models import Alert, AuditLog, CorrelationHead, Incident, table_of
+from core.db.models import (
+    Alert,
+    AuditLog,
+    CorrelationHead,
+    DecisionRecord,
+    Incident,
+    RemediationRun,
+    table_of,
+)
 from core.db.upsert import dialect_of, insert_ignoring_conflicts, upsert_statement
 from workflows.types import (
     AuditEvent,
@@ -31,6 +39,8 @@ INCIDENTS = table_of(Incident)
 HEADS = table_of(CorrelationHead)
 ALERTS = table_of(Alert)
 AUDIT = table_of(AuditLog)
+DECISIONS = table_of(DecisionRecord)
+RUNS = table_of(RemediationRun)
 
 ATTACH = (
     update(ALERTS)
@@ -76,6 +86,8 @@ def incident_row(state: IncidentState) -> dict[str, Any]:
         "resolved_by": state.resolved_by,
         "awaiting_confirmation": state.awaiting_confirmation,
         "flapping_series": state.flapping_series,
+        "decision": state.decision.model_dump(mode="json") if state.decision else None,
+        "remediation": state.remediation.model_dump(mode="json") if state.remediation else None,
     }
 
 
@@ -104,6 +116,7 @@ class IncidentStore:
         async with self._sessions() as session, session.begin():
             await self._write_projections(session, [req.state])
             await _write_audit(session, req.state, req.audit, req.audit_token)
+            await _write_remediation_history(session, req)
 
     @activity.defn(name="count_series_recoveries")
     async def count_series_recoveries(self, req: SeriesRecoveriesQuery) -> SeriesRecoveries:
@@ -166,6 +179,49 @@ class IncidentStore:
         )
 
 
+async def _write_remediation_history(session: AsyncSession, req: ProjectIncident) -> None:
+    """The decision just made (id from the call's token: a re-run adds nothing) and the run's row."""
+    state = req.state
+    dialect = dialect_of(session)
+    if req.new_decision and state.decision is not None:
+        d = state.decision
+        row = {
+            "id": f"dec_{req.audit_token[:24]}",
+            "incident_id": state.incident_id,
+            "company_id": state.company_id,
+            "asset_name": state.asset_name[:255],
+            "signature": state.signature[:255],
+            "action": d.action.value,
+            "runbook_id": d.runbook_id,
+            "confidence": d.confidence,
+            "reasoning": d.reasoning,
+            "provider": d.provider,
+            "tokens_used": d.tokens_used,
+            "duration_ms": d.duration_ms,
+            "created_at": d.created_at,
+        }
+        await session.execute(insert_ignoring_conflicts(dialect, DECISIONS, [row]))
+    run = state.remediation
+    if run is not None:
+        run_row = {
+            "id": run.run_id,
+            "incident_id": state.incident_id,
+            "company_id": state.company_id,
+            "asset_name": state.asset_name[:255],
+            "signature": state.signature[:255],
+            "runbook_id": run.runbook_id,
+            "status": run.status.value,
+            "requested_by": run.requested_by,
+            "approval": run.approval.model_dump(mode="json"),
+            "steps": [step.model_dump(mode="json") for step in run.steps],
+            "requested_at": run.requested_at or state.updated_at,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "error": run.error,
+        }
+        await session.execute(upsert_statement(dialect, RUNS, ("id",)), [run_row])
+
+
 async def _write_audit(
     session: AsyncSession, state: IncidentState, events: list[AuditEvent], token: str
 ) -> None:
@@ -176,7 +232,7 @@ async def _write_audit(
         {
             "id": f"aud_{token[:24]}_{i}",
             "at": state.updated_at,
-            "actor": SYSTEM_ACTOR,
+            "actor": event.actor or SYSTEM_ACTOR,
             "action": event.action,
             "company_id": state.company_id,
             "object_type": "incident",

@@ -21,6 +21,7 @@ from api.redirects import RelativeRedirects
 from api.routes import (
     agent,
     alerts,
+    approvals,
     audit,
     auth,
     companies,
@@ -90,6 +91,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         users,
         audit,
         maintenance_windows,
+        approvals,
     ):
         app.include_router(module.router)
 

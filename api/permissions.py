@@ -90,6 +90,7 @@ def public(route: Callable[..., Any]) -> Callable[..., Any]:
 # The signed-in caller, checked for one permission: `def route(principal: CanReadIncidents)`.
 CanReadIncidents = Annotated[Principal, Depends(requires(Permission.incidents_read))]
 CanActOnIncidents = Annotated[Principal, Depends(requires(Permission.incidents_act))]
+CanApprove = Annotated[Principal, Depends(requires(Permission.approve_low_medium))]
 CanRetryAlerts = Annotated[Principal, Depends(requires(Permission.alerts_retry))]
 CanReadCompanies = Annotated[Principal, Depends(requires(Permission.companies_read))]
 CanCreateCompanies = Annotated[Principal, Depends(requires(Permission.companies_create))]

@@ -26,11 +26,12 @@ from workflows.redelivery import (
     RedeliveryLoopWorkflow,
     redelivery_workflow_id,
 )
+from workflows.remediation.workflow import RemediationWorkflow
 from workflows.types import RedeliveryLoopInput, RedeliveryRequest, RedeliverySettings
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS = [IncidentWorkflow, RedeliveryLoopWorkflow, AlertRedeliveryWorkflow]
+WORKFLOWS = [IncidentWorkflow, RemediationWorkflow, RedeliveryLoopWorkflow, AlertRedeliveryWorkflow]
 
 
 def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:

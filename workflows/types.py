@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from workflows.remediation.types import Decision, Remediation, RemediationResult
+
 INCIDENT_WORKFLOW_PREFIX = "incident"
 
 
@@ -107,6 +109,7 @@ class IncidentInput(BaseModel):
     start: IncidentStart | None = None
     carried: IncidentState | None = None
     carried_pending: list[AlertRef] = Field(default_factory=list)
+    carried_run_results: list[RemediationResult] = Field(default_factory=list)
 
 
 class AddAlerts(BaseModel):
@@ -174,6 +177,13 @@ class IncidentState(BaseModel):
     updated_at: datetime | None = None
     first_alert_at: datetime | None = None
     last_alert_at: datetime | None = None
+    # The latest decision, and what the incident looked like when it was made: a new one is due when
+    # severity rises or the alert count doubles.
+    decision: Decision | None = None
+    decided_severity: Severity | None = None
+    decided_alert_count: int = 0
+    remediation: Remediation | None = None  # the current or last runbook run
+    remediation_runs: int = 0  # numbers the runs' workflow ids
 
     @property
     def workflow_id(self) -> str:
@@ -189,9 +199,10 @@ class IncidentState(BaseModel):
 
 
 class AuditEvent(BaseModel):
-    """Something an incident workflow did, for the audit log (actor: system)."""
+    """Something an incident workflow did, for the audit log."""
 
     action: str
+    actor: str | None = None  # a user's id when one asked for it; None: the system
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
 
@@ -236,6 +247,8 @@ class ProjectIncident(BaseModel):
     state: IncidentState
     audit: list[AuditEvent] = Field(default_factory=list)
     audit_token: str = ""
+    # A decision just made, to keep in the decision history (the incident row keeps only the latest).
+    new_decision: bool = False
 
 
 IncidentInput.model_rebuild()

@@ -20,6 +20,7 @@ from api.tenancy import scoped
 from core.audit import record
 from core.db.models import Alert, Incident
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.remediation.types import Decision, Remediation
 from workflows.types import IncidentStatus, ResolveIncident, Severity
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
@@ -46,11 +47,17 @@ class IncidentPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_alert_at: datetime | None
-    resolution: str | None = Field(description="auto_resolved, confirmed or resolved_manually")
+    resolution: str | None = Field(
+        description="auto_resolved, confirmed, resolved_manually, auto_remediated or already_healthy"
+    )
     resolved_at: datetime | None
     resolved_by: str | None
     awaiting_confirmation: bool = Field(description="every series recovered; a technician must confirm")
     flapping_series: list[str]
+    decision: Decision | None = Field(None, description="the latest decision: what to do and why")
+    remediation: Remediation | None = Field(
+        None, description="the current or last runbook run: approval, status, steps and their output"
+    )
 
 
 class IncidentPage(BaseModel):

@@ -15,10 +15,19 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from workflows.incident.correlation import aggregation_key, series_fingerprint
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.remediation.types import (
+    Decision,
+    DecisionAction,
+    DecisionOutcome,
+    DecisionRequest,
+    StepRequest,
+    StepResult,
+)
+from workflows.remediation.workflow import RemediationWorkflow
 from workflows.types import (
     AggregationMode,
     AlertRef,
@@ -75,6 +84,14 @@ class StandIns:
     already_elsewhere: set[str] = field(default_factory=set)
     recording: asyncio.Event = field(default_factory=asyncio.Event)
     release_recording: asyncio.Event = field(default_factory=_released)
+    # What `decide_incident` answers (default: leave it to a technician), and the steps it was asked to run.
+    outcome: Callable[[DecisionRequest], DecisionOutcome] | None = None
+    decisions: list[DecisionRequest] = field(default_factory=list)
+    steps: list[StepRequest] = field(default_factory=list)
+    failing_commands: set[str] = field(default_factory=set)
+    # Cleared, steps wait for it; `stepping` says one is waiting.
+    release_steps: asyncio.Event = field(default_factory=_released)
+    stepping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="record_alerts")
@@ -97,17 +114,56 @@ class StandIns:
         async def forward_alerts(req: ForwardAlerts) -> None:
             self.forwarded.extend(req.alerts)
 
-        return [record_alerts, project_incident, count_series_recoveries, forward_alerts]
+        @activity.defn(name="decide_incident")
+        async def decide_incident(req: DecisionRequest) -> DecisionOutcome:
+            self.decisions.append(req)
+            if self.outcome is not None:
+                return self.outcome(req)
+            return DecisionOutcome(
+                decision=Decision(
+                    action=DecisionAction.ESCALATE_TO_TECH, reasoning="stand-in", created_at=datetime.now(UTC)
+                )
+            )
+
+        @activity.defn(name="run_runbook_step")
+        async def run_runbook_step(req: StepRequest) -> StepResult:
+            self.stepping.set()
+            await self.release_steps.wait()
+            self.steps.append(req)
+            now = datetime.now(UTC)
+            code = 1 if req.command in self.failing_commands else 0
+            return StepResult(
+                phase=req.phase,
+                index=req.index,
+                command=req.command,
+                exit_code=code,
+                started_at=now,
+                finished_at=now,
+            )
+
+        return [
+            record_alerts,
+            project_incident,
+            count_series_recoveries,
+            forward_alerts,
+            decide_incident,
+            run_runbook_step,
+        ]
 
 
 @asynccontextmanager
 async def running_incident(
-    client: Client, world: StandIns, first: AlertRef
+    client: Client, world: StandIns, first: AlertRef, sandboxed: bool = True
 ) -> AsyncIterator[WorkflowHandle[IncidentWorkflow, IncidentState]]:
-    """An incident workflow opened by `first`, on a worker of its own task queue with `world`'s stand-ins."""
+    """An incident workflow opened by `first`, on a worker of its own task queue with `world`'s stand-ins.
+    Unsandboxed, the workflow sees module constants a test has patched."""
     task_queue = f"wf-{uuid.uuid4().hex[:8]}"
     async with Worker(
-        client, task_queue=task_queue, workflows=[IncidentWorkflow], activities=world.activities()
+        client,
+        task_queue=task_queue,
+        workflows=[IncidentWorkflow, RemediationWorkflow],
+        activities=world.activities(),
+        **({} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}),
     ):
         incident_id = f"incident-{uuid.uuid4().hex[:8]}"
         yield await client.start_workflow(

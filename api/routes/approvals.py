@@ -1,0 +1,108 @@
+"""Approvers answer the runbook an incident proposes: Temporal updates on the incident's workflow.
+
+Order of checks: permission (403), tenant (404), the approver's role against the risk (403), then the
+workflow's validator, which refuses when nothing awaits approval (409).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Principal, ServicesDep, SessionDep
+from api.fields import NoNul
+from api.permissions import CanApprove
+from api.routes.incidents import IncidentPublic, scoped_incident, to_public
+from core.db.models import Incident
+from workflows.incident.workflow import APPROVER_ROLE_ERROR, IncidentWorkflow
+from workflows.remediation.approval import may_approve
+from workflows.remediation.types import ApprovalAnswer
+
+router = APIRouter(prefix="/api/incidents", tags=["approvals"])
+
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "your role may not approve a runbook of this risk"},
+    409: {"description": "nothing awaits approval on this incident"},
+}
+
+
+class ApprovalComment(BaseModel):
+    comment: Annotated[str, Field(max_length=2000), NoNul] = ""
+
+
+@router.post("/{incident_id}/approve", response_model=IncidentPublic, responses=ANSWERS)
+async def approve(
+    incident_id: str,
+    principal: CanApprove,
+    session: SessionDep,
+    services: ServicesDep,
+    body: ApprovalComment | None = None,
+) -> IncidentPublic:
+    """Approves the runbook awaiting approval; it starts at once."""
+    return await _answer(incident_id, principal, session, services, approve=True, body=body)
+
+
+@router.post("/{incident_id}/reject", response_model=IncidentPublic, responses=ANSWERS)
+async def reject(
+    incident_id: str,
+    principal: CanApprove,
+    session: SessionDep,
+    services: ServicesDep,
+    body: ApprovalComment | None = None,
+) -> IncidentPublic:
+    """Rejects the runbook awaiting approval; the incident stays with the technicians."""
+    return await _answer(incident_id, principal, session, services, approve=False, body=body)
+
+
+async def _answer(
+    incident_id: str,
+    principal: Principal,
+    session: SessionDep,
+    services: ServicesDep,
+    approve: bool,
+    body: ApprovalComment | None,
+) -> IncidentPublic:
+    incident = await scoped_incident(session, principal, incident_id)
+    required = _required_role(incident)
+    if required is not None and not may_approve(principal.role.value, required):
+        raise HTTPException(
+            403, f"approving this runbook needs {required} or above (you are {principal.role.value})"
+        )
+    answer = ApprovalAnswer(
+        user_id=principal.user.id,
+        role=principal.role.value,
+        approve=approve,
+        comment=body.comment if body else "",
+    )
+    await workflow_update(services, incident, IncidentWorkflow.answer_approval, answer)
+    await session.refresh(incident)
+    return to_public(incident)
+
+
+def _required_role(incident: Incident) -> str | None:
+    remediation = incident.remediation or {}
+    approval = remediation.get("approval") or {}
+    role = approval.get("required_role")
+    return role if isinstance(role, str) else None
+
+
+async def workflow_update(services: ServicesDep, incident: Incident, update: Any, arg: Any) -> Any:
+    """Run an update on the incident's workflow; its refusals become 403 or 409 with the reason."""
+    handle = services.temporal.get_workflow_handle(incident.id)
+    try:
+        return await handle.execute_update(update, arg)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError):
+            status = 403 if cause.type == APPROVER_ROLE_ERROR else 409
+            raise HTTPException(status, cause.message) from None
+        raise HTTPException(409, str(err)) from None
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise HTTPException(409, f"incident {incident.id} has ended (it is {incident.status})") from None

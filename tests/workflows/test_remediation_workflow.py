@@ -13,6 +13,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from tests.support.helpers import record_history
 from tests.support.incident_world import StandIns, firing_alert, running_incident
 from workflows.incident import workflow as incident_workflow
 from workflows.incident.workflow import (
@@ -95,6 +96,7 @@ async def test_a_low_risk_runbook_the_policy_allows_runs_at_once_and_resolves_th
     world = StandIns(outcome=deciding(DecisionAction.EXECUTE_RUNBOOK, plan(post_check="healthy?")))
     async with running_incident(skipping_env.client, world, firing_alert()) as handle:
         final = await asyncio.wait_for(handle.result(), timeout=20)
+        await record_history(handle, "incident_auto_remediated")
     assert final.status == IncidentStatus.resolved and final.resolution == "auto_remediated"
     assert final.remediation is not None and final.remediation.status == RemediationStatus.succeeded
     assert [s.command for s in world.steps] == ["rotate logs", "clear cache", "healthy?"]
@@ -117,6 +119,11 @@ async def test_a_failed_post_check_undoes_the_actions_in_reverse_and_escalates(
     world.failing_commands.add("healthy?")
     async with running_incident(skipping_env.client, world, firing_alert()) as handle:
         state = await until(handle, lambda s: s.status == IncidentStatus.escalated)
+        assert state.remediation is not None
+        await record_history(handle, "incident_runbook_rolled_back")
+        child = skipping_env.client.get_workflow_handle(state.remediation.run_id)
+        await child.result()
+        await record_history(child, "remediation_rolled_back")
         await handle.terminate()
     run = state.remediation
     assert run is not None and run.status == RemediationStatus.rolled_back
@@ -160,6 +167,7 @@ async def test_a_high_risk_runbook_waits_for_an_admin_and_a_technician_cannot_ap
         assert approved.remediation is not None
         assert approved.remediation.approval.decided_by == "us-company_admin"
         final = await asyncio.wait_for(handle.result(), timeout=20)
+        await record_history(handle, "incident_runbook_approved")
     assert final.resolution == "auto_remediated" and len(world.steps) == 2
 
 
@@ -193,6 +201,7 @@ async def test_an_approval_nobody_answers_escalates_the_incident(skipping_env: W
         await until(handle, lambda s: s.remediation is not None)
         await skipping_env.sleep(31 * 60)
         state = await until(handle, lambda s: s.status == IncidentStatus.escalated)
+        await record_history(handle, "incident_approval_timed_out")
         await handle.terminate()
     assert state.remediation is not None and state.remediation.status == RemediationStatus.escalated
     assert world.steps == []
@@ -236,5 +245,6 @@ async def test_a_run_outlives_its_incident_continuing_as_new_and_reports_to_the_
         assert (await handle.describe()).run_id != first_run, "it continued as new while the run ran"
         world.release_steps.set()
         final = await asyncio.wait_for(handle.result(), timeout=20)  # follows the runs
+        await record_history(handle, "incident_run_across_continue_as_new")
     assert final.resolution == "auto_remediated" and final.alert_count == 4
     assert [s.command for s in world.steps] == ["rotate logs", "clear cache"]

@@ -110,6 +110,30 @@ def _description(state: IncidentState) -> str:
         lines.append(f"Flapping series: {len(state.flapping_series)}; it stays open until they stay quiet")
     if state.awaiting_confirmation:
         lines.append("Every series recovered: waiting for a technician to confirm")
+    decision = state.decision
+    if decision is not None:
+        runbook = f" `{decision.runbook_id}`" if decision.runbook_id else ""
+        lines.append(
+            f"Decision **{decision.action.value}**{runbook} by {decision.provider} "
+            f"(confidence {decision.confidence:.2f}): {short(decision.reasoning)}"
+        )
+    run = state.remediation
+    if run is not None:
+        approval = run.approval
+        waits = (
+            f", needs {approval.required_role} by {approval.timeout_at}"
+            if run.status.value == "awaiting_approval"
+            else ""
+        )
+        decided = (
+            f", {'approved' if approval.approved else 'rejected'} by {approval.decided_by}"
+            if approval.decided_by
+            else ""
+        )
+        lines.append(
+            f"Runbook {short(run.runbook_name)} ({run.risk_level.value} risk), run `{run.run_id}`: "
+            f"**{run.status.value}**{waits}{decided}" + (f"; {short(run.error)}" if run.error else "")
+        )
     if state.resolution:
         by = f" by {state.resolved_by}" if state.resolved_by else ""
         lines.append(f"Resolved ({state.resolution}){by} at {state.resolved_at}")

@@ -28,6 +28,7 @@ from api.routes import (
     incidents,
     maintenance_windows,
     me,
+    runbooks,
     users,
 )
 from api.webhooks.openapi import RAW_BODY_MODELS
@@ -90,6 +91,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         users,
         audit,
         maintenance_windows,
+        runbooks,
     ):
         app.include_router(module.router)
 

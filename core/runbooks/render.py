@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,9 +61,13 @@ def parameter_values(parameters: list[dict[str, Any]], facts: Facts) -> dict[str
 
 def fill(command: str, values: Mapping[str, str]) -> str:
     for name, value in values.items():
-        quoted = shlex.quote(value)
-        command = placeholder(name).sub(lambda _m, q=quoted: q, command)
+        command = placeholder(name).sub(_literally(shlex.quote(value)), command)
     return command
+
+
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    # A function, not a replacement string, so that re.sub reads no backslash in the value as an escape.
+    return lambda _match: text
 
 
 def render_plan(runbook: Any, facts: Facts, company_id: str, targets: list[str]) -> RunbookPlan:

@@ -93,7 +93,7 @@ class Parameter(BaseModel):
     def _compiles(cls, value: str) -> str:
         try:
             re.compile(value)
-        except re.error as err:
+        except (re.error, OverflowError, RecursionError) as err:  # a{99999999999}: OverflowError
             raise ValueError(f"not a valid regular expression: {err}") from None
         return value
 

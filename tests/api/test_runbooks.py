@@ -156,6 +156,11 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         "not a valid regular expression",
     ),
     (
+        "repetition beyond the regex engine",
+        {"parameters": [{"name": "service", "source": "label:service", "pattern": "^a{99999999999}$"}]},
+        "not a valid regular expression",
+    ),
+    (
         "unknown source",
         {"parameters": [{"name": "service", "source": "message", "pattern": "^.+$"}]},
         "is not a source: use asset_name, asset_id or label:<name>",

@@ -29,6 +29,7 @@ from api.routes import (
     incidents,
     maintenance_windows,
     me,
+    runbooks,
     users,
 )
 from api.webhooks.openapi import RAW_BODY_MODELS
@@ -92,6 +93,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         audit,
         maintenance_windows,
         approvals,
+        runbooks,
     ):
         app.include_router(module.router)
 

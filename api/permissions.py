@@ -31,6 +31,10 @@ class Permission(StrEnum):
     audit_read = "audit:read"
     maintenance_read = "maintenance:read"
     maintenance_manage = "maintenance:manage"  # create, change, delete maintenance windows
+    runbooks_read = "runbooks:read"
+    # Create, change, delete runbooks; which ones (global or a company's) is core's rule:
+    # core/runbooks/service.py.
+    runbooks_manage = "runbooks:manage"
     self_manage = "self:manage"  # own profile, password and sessions
 
 
@@ -42,6 +46,7 @@ _TECHNICIAN = {
     Permission.approve_low_medium,
     Permission.companies_read,
     Permission.maintenance_read,
+    Permission.runbooks_read,
     Permission.self_manage,
 }
 _COMPANY_ADMIN = _TECHNICIAN | {
@@ -53,6 +58,7 @@ _COMPANY_ADMIN = _TECHNICIAN | {
     Permission.users_manage,
     Permission.audit_read,
     Permission.maintenance_manage,
+    Permission.runbooks_manage,
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.technician: frozenset(_TECHNICIAN),
@@ -102,4 +108,6 @@ CanManageUsers = Annotated[Principal, Depends(requires(Permission.users_manage))
 CanReadAudit = Annotated[Principal, Depends(requires(Permission.audit_read))]
 CanReadMaintenance = Annotated[Principal, Depends(requires(Permission.maintenance_read))]
 CanManageMaintenance = Annotated[Principal, Depends(requires(Permission.maintenance_manage))]
+CanReadRunbooks = Annotated[Principal, Depends(requires(Permission.runbooks_read))]
+CanManageRunbooks = Annotated[Principal, Depends(requires(Permission.runbooks_manage))]
 CanManageSelf = Annotated[Principal, Depends(requires(Permission.self_manage))]

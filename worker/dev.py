@@ -22,7 +22,7 @@ from core.temporal import connect
 from worker import temporal_server
 from worker.logs import uvicorn_log_config
 from worker.ports import refuse_taken_ports
-from worker.seed import seed_demo
+from worker.seed import seed_demo, seed_runbooks
 from worker.worker import build_worker, ensure_redelivery_loop
 
 console = Console()
@@ -60,6 +60,8 @@ async def run_dev(
         services = build_services(settings, client, eager_start=True)
         credentials_file = data_dir / "demo-credentials.json"
         fresh = await seed_demo(services, credentials_file)
+        # The demo runbooks too: dev runs `alert-whisperer demo`'s stream, and they only echo.
+        await seed_runbooks(services, include_demo=True)
         worker = build_worker(client, services)
         await ensure_redelivery_loop(client, services)
         api = _Uvicorn(

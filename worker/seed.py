@@ -1,4 +1,5 @@
-"""The demo tenant that `alert-whisperer dev` creates on first start."""
+"""What `alert-whisperer dev` seeds: the demo tenant on first start, and the runbook library on every
+start (only the runbooks that are missing)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.companies.service import create_company
 from core.db.models import Company
+from core.runbooks.library import seed_starter_library
 from core.runtime import Services
 
 DEMO_COMPANY = "Demo Client Co"
@@ -47,3 +49,10 @@ async def seed_demo(services: Services, credentials_file: Path) -> dict[str, Any
     credentials_file.write_text(json.dumps(credentials, indent=2))
     os.chmod(credentials_file, 0o600)
     return credentials
+
+
+async def seed_runbooks(services: Services, *, include_demo: bool) -> list[str]:
+    """The names of the library's global runbooks added now (none when all are there already)."""
+    async with services.sessions() as session, session.begin():
+        added = await seed_starter_library(session, include_demo=include_demo)
+    return [runbook.name for runbook in added]

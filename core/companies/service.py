@@ -16,7 +16,15 @@ from core.accounts.actor import Actor
 from core.audit import record
 from core.companies.directory import CompanyDirectory, mark_credentials_changed
 from core.companies.secrets import CompanySecrets
-from core.db.models import Alert, Company, CompanyApiKey, Incident, MaintenanceWindow, UserCompany
+from core.db.models import (
+    Alert,
+    Company,
+    CompanyApiKey,
+    Incident,
+    MaintenanceWindow,
+    Runbook,
+    UserCompany,
+)
 from core.errors import CompanyInUse
 from core.security import api_key_hash, new_api_key
 from workflows.policy import CompanyPolicy
@@ -171,7 +179,7 @@ async def delete(
     company: Company,
 ) -> None:
     """Deletes a company that has no alerts or incidents (else `CompanyInUse`), with its API keys, user
-    memberships, maintenance windows and HMAC secret; the users remain, in their other companies."""
+    memberships, maintenance windows, runbooks and HMAC secret; the users remain, in their other companies."""
     alerts = await _count(session, Alert.company_id, company.id)
     incidents = await _count(session, Incident.company_id, company.id)
     if alerts or incidents:
@@ -180,7 +188,7 @@ async def delete(
             "it; revoke its API keys to stop its alerts instead"
         )
     before = {**_settings_of(company), "secret_backend": company.secret_backend}
-    for table in (CompanyApiKey, UserCompany, MaintenanceWindow):
+    for table in (CompanyApiKey, UserCompany, MaintenanceWindow, Runbook):
         await session.execute(delete_rows(table).where(col(table.company_id) == company.id))
     await session.delete(company)
     await session.flush()

@@ -61,12 +61,12 @@ def parameter_values(parameters: list[dict[str, Any]], facts: Facts) -> dict[str
 
 def fill(command: str, values: Mapping[str, str]) -> str:
     for name, value in values.items():
-        # A function replacement: the quoted value is inserted literally, backslashes and all.
-        command = placeholder(name).sub(_literal(shlex.quote(value)), command)
+        command = placeholder(name).sub(_literally(shlex.quote(value)), command)
     return command
 
 
-def _literal(text: str) -> Callable[[re.Match[str]], str]:
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    # A function, not a replacement string, so that re.sub reads no backslash in the value as an escape.
     return lambda _match: text
 
 

@@ -32,7 +32,7 @@ from api.permissions import PUBLIC, ROLE_PERMISSIONS, CanReadCompanies, Permissi
 from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.companies.service import issue_api_key
-from core.db.models import MaintenanceWindow
+from core.db.models import MaintenanceWindow, Runbook
 from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.signin import cheap_password_hashes, device, login
@@ -218,6 +218,20 @@ async def _maintenance_window(call: Call) -> str:
     return window.id
 
 
+async def _runbook(call: Call) -> str:
+    async with call.stack.services.sessions() as session, session.begin():
+        runbook = Runbook(
+            company_id=call.company.id,
+            name="Restart",
+            signatures=["service_down*"],
+            risk_level="medium",
+            executor="ssm",
+            actions=["systemctl restart nginx"],
+        )
+        session.add(runbook)
+    return runbook.id
+
+
 async def _own_session(call: Call) -> str:
     if call.caller is None:
         return "no-such-session"
@@ -239,6 +253,7 @@ PATH_FIXTURES: dict[str, tuple[Scope, Callable[[Call], Awaitable[str]]]] = {
     "incident_id": (Scope.TENANT, _incident),
     "alert_id": (Scope.TENANT, _alert),
     "window_id": (Scope.TENANT, _maintenance_window),
+    "runbook_id": (Scope.TENANT, _runbook),
     "session_id": (Scope.OWN, _own_session),
 }
 

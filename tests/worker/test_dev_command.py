@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from core.ingest.signature import sign
+from core.runbooks.library import DEMO, STARTER
 from worker.temporal_server import temporal_cli
 
 CLI = Path(sys.executable).parent / "alert-whisperer"
@@ -159,7 +160,7 @@ class DevProcess:
         }
         return httpx.post(f"{self.url}/api/webhooks/alerts", content=raw, headers=headers, timeout=30)
 
-    def incidents(self) -> list[dict[str, Any]]:
+    def signed_in_get(self, path: str) -> Any:
         creds = self.credentials()
         login = httpx.post(
             f"{self.url}/api/auth/login",
@@ -168,13 +169,19 @@ class DevProcess:
         )
         assert login.status_code == 200, login.text
         page = httpx.get(
-            f"{self.url}/api/incidents",
+            f"{self.url}{path}",
             timeout=30,
             headers={"Authorization": f"Bearer {login.json()['access_token']}"},
         )
         assert page.status_code == 200, page.text
-        items: list[dict[str, Any]] = page.json()["items"]
+        return page.json()
+
+    def incidents(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.signed_in_get("/api/incidents")["items"]
         return items
+
+    def runbook_names(self) -> list[str]:
+        return sorted(r["name"] for r in self.signed_in_get("/api/runbooks"))
 
 
 @pytest.fixture
@@ -220,6 +227,8 @@ def test_dev_runs_everything_stops_cleanly_on_ctrl_c_and_restarts_with_its_state
     assert incident_id
     listed = listed_soon(dev, incident_id)
     assert {i["company_id"] for i in listed} == {creds["company_id"]}
+    seeded = dev.runbook_names()
+    assert seeded == sorted(s.name for s in (*STARTER, *DEMO))
 
     ui = httpx.get(f"http://127.0.0.1:{dev.ui_port}/", timeout=30, follow_redirects=True)
     assert ui.status_code == 200
@@ -238,6 +247,7 @@ def test_dev_runs_everything_stops_cleanly_on_ctrl_c_and_restarts_with_its_state
     dev.start()
     assert dev.credentials() == creds
     assert incident_id in {i["id"] for i in dev.incidents()}
+    assert dev.runbook_names() == seeded  # seeded again on start: only what is missing
     retry = dev.post_alert(ALERT, delivery_id)
     assert retry.status_code == 200, retry.text
     assert retry.json()["duplicate"] is True

@@ -32,7 +32,7 @@ from api.routes import (
 )
 from api.webhooks.openapi import RAW_BODY_MODELS
 from core.companies.secrets import SecretStoreUnavailable
-from core.errors import AccountError, CompanyInUse, EmailTaken, Forbidden
+from core.errors import AccountError, AwsAccessInvalid, CompanyInUse, EmailTaken, Forbidden
 from core.runtime import Services, build_services
 from core.security import PasswordChecksBusy
 from core.settings import Settings
@@ -43,6 +43,7 @@ UI_DIR = Path(ui.__file__).resolve().parent
 # Our domain errors and their HTTP status; for an error of several classes the most specific one wins.
 ERROR_STATUS: dict[type[Exception], int] = {
     AccountError: 422,
+    AwsAccessInvalid: 422,
     EmailTaken: 409,
     Forbidden: 403,
     CompanyInUse: 409,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,10 +59,15 @@ def parameter_values(parameters: list[dict[str, Any]], facts: Facts) -> dict[str
     return values
 
 
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement taken as it is (a string given to `re.sub` would have its backslashes read)."""
+    return lambda _match: text
+
+
 def fill(command: str, values: Mapping[str, str]) -> str:
     for name, value in values.items():
         quoted = shlex.quote(value)
-        command = placeholder(name).sub(lambda _m, q=quoted: q, command)
+        command = placeholder(name).sub(_literally(quoted), command)
     return command
 
 

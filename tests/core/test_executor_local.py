@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -41,7 +42,7 @@ async def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     grandchild = int(pid_file.read_text())
     deadline = time.monotonic() + 5
     while _alive(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     assert not _alive(grandchild), "the background child of the timed-out command survived"
 
 

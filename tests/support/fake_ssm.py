@@ -52,6 +52,7 @@ class FakeSsm:
         self.default = Behaviour()
         self.throttle_sends = 0  # the next K SendCommand calls answer ThrottlingException
         self.throttle_polls = 0  # the next K GetCommandInvocation calls answer ThrottlingException
+        self.fail_polls = 0  # the next K GetCommandInvocation calls answer 500 InternalServerError
         self.refuse_sends: str | None = None  # e.g. "AccessDeniedException", "InvalidInstanceId"
         self.sends: list[SentCommand] = []
         self.calls: list[str] = []  # every operation asked for, in order, throttled or not
@@ -121,6 +122,9 @@ class FakeSsm:
         if self.throttle_polls > 0:
             self.throttle_polls -= 1
             return error(400, "ThrottlingException", "Rate exceeded")
+        if self.fail_polls > 0:
+            self.fail_polls -= 1
+            return error(500, "InternalServerError", "try again")
         sent = self.by_id.get(body["CommandId"])
         instance = body["InstanceId"]
         if sent is None or instance not in sent.instance_ids:

@@ -19,8 +19,8 @@ from core.db.models import Company
 from core.errors import AwsAccessInvalid
 from core.security import SecretBox
 
-ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
-EXTERNAL_ID = r"^[\w+=,.@:/-]{2,1224}$"
+ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+EXTERNAL_ID = r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$"
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
 ACCESS_KEY_ID = r"^[A-Z0-9]{16,128}$"
 

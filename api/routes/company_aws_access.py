@@ -47,7 +47,9 @@ class AwsAccessUpdate(BaseModel):
         ]
         | None
     ) = None
-    region: Annotated[str, Field(pattern=REGION, description="default: AW_AWS_REGION")] | None = None
+    region: (
+        Annotated[str, Field(max_length=40, pattern=REGION, description="default: AW_AWS_REGION")] | None
+    ) = None
     access_key_id: Annotated[str, Field(pattern=ACCESS_KEY_ID)] | None = None
     secret_access_key: Annotated[SecretStr, Field(min_length=1, max_length=256)] | None = None
 

@@ -25,6 +25,7 @@ from api.routes import (
     audit,
     auth,
     companies,
+    company_aws_access,
     company_credentials,
     incidents,
     maintenance_windows,
@@ -34,7 +35,7 @@ from api.routes import (
 )
 from api.webhooks.openapi import RAW_BODY_MODELS
 from core.companies.secrets import SecretStoreUnavailable
-from core.errors import AccountError, CompanyInUse, EmailTaken, Forbidden
+from core.errors import AccountError, AwsAccessInvalid, CompanyInUse, EmailTaken, Forbidden
 from core.runtime import Services, build_services
 from core.security import PasswordChecksBusy
 from core.settings import Settings
@@ -45,6 +46,7 @@ UI_DIR = Path(ui.__file__).resolve().parent
 # Our domain errors and their HTTP status; for an error of several classes the most specific one wins.
 ERROR_STATUS: dict[type[Exception], int] = {
     AccountError: 422,
+    AwsAccessInvalid: 422,
     EmailTaken: 409,
     Forbidden: 403,
     CompanyInUse: 409,
@@ -89,6 +91,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         agent,
         companies,
         company_credentials,
+        company_aws_access,
         users,
         audit,
         maintenance_windows,

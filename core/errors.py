@@ -23,6 +23,10 @@ class WeakPassword(AccountError):
     """The password policy refuses the password (HTTP 422)."""
 
 
+class AwsAccessInvalid(ValueError):
+    """A company's AWS access settings do not fit together, or one is malformed (HTTP 422)."""
+
+
 class RoutingFailed(Exception):
     """Temporal could not take the alert now; it stays stored and is redelivered later. Not an HTTP error:
     the webhook answers 202 (queued).

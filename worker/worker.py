@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.incident_store import IncidentStore
 from activities.redelivery import Redelivery
+from activities.runbook_steps import RunbookSteps
 from core.runtime import Services
 from core.settings import Settings
 from workflows.incident.workflow import IncidentWorkflow
@@ -38,6 +39,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
     settings = services.settings
     store = IncidentStore(services.hot_sessions)
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
+    steps = RunbookSteps(services.sessions, settings)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -48,6 +50,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             store.count_series_recoveries,
             redelivery.redeliver_unrouted_alerts,
             redelivery.forward_alerts,
+            steps.run_step,
         ],
         workflow_runner=SandboxedWorkflowRunner()
         if settings.workflow_sandbox

@@ -47,6 +47,13 @@ class Company(SQLModel, table=True):
     monitoring_integrations: list[dict[str, Any]] = _json(list)
     # Native integrations' settings (activities/integration_settings.py).
     integration_settings: dict[str, Any] = _json(dict)
+    # How runbook executors reach the company's AWS account (core/companies/aws_access.py): a role to assume
+    # with an external id, and/or access keys (encrypted like the local HMAC secret); none: boto3's chain.
+    aws_role_arn: str | None = Field(default=None, max_length=2048)
+    aws_external_id: str | None = Field(default=None, max_length=1224)
+    aws_region: str | None = Field(default=None, max_length=40)
+    aws_access_key_id_encrypted: str | None = None
+    aws_secret_access_key_encrypted: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
 
 

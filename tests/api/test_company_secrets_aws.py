@@ -9,29 +9,21 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from core.accounts.roles import Role
 from core.companies.secrets import CompanySecrets, LocalSecretStore
 from core.companies.service import create_company
 from core.db.models import Company
 from core.settings import Settings
+from tests.support.aws import moto_server
 from tests.support.signin import bearer
 from tests.support.stack import Stack, TenantCreds, alert_body
 
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as env:
-        # boto3's usual credential chain, pointed at moto's made-up account.
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.delenv("AWS_PROFILE", raising=False)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture

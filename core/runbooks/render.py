@@ -62,7 +62,7 @@ def parameter_values(parameters: list[dict[str, Any]], facts: Facts) -> dict[str
 def fill(command: str, values: Mapping[str, str]) -> str:
     for name, value in values.items():
         quoted = shlex.quote(value)
-        command = placeholder(name).sub(lambda _m, q=quoted: q, command)
+        command = placeholder(name).sub(lambda _m, q=quoted: q, command)  # type: ignore[misc]
     return command
 
 

@@ -16,6 +16,7 @@ from temporalio.worker import (
 )
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.decisions import Decider
 from activities.incident_store import IncidentStore
 from activities.redelivery import Redelivery
 from core.runtime import Services
@@ -37,6 +38,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
     settings = services.settings
     store = IncidentStore(services.hot_sessions)
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
+    decider = Decider(services.sessions, settings, engine=services.decisions)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -47,6 +49,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             store.count_series_recoveries,
             redelivery.redeliver_unrouted_alerts,
             redelivery.forward_alerts,
+            decider.decide,
         ],
         workflow_runner=SandboxedWorkflowRunner()
         if settings.workflow_sandbox

@@ -24,6 +24,8 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 300
+# The answer is one short tool call; the rest of the per-decision cap is for the prompt.
+MAX_OUTPUT_TOKENS = 1024
 
 ProviderLookup = Callable[[str], Awaitable[LlmProvider | None]]
 
@@ -88,7 +90,9 @@ async def ask_providers(
         tokens, tool_input, reason = 0, None, None
         try:
             answer = await asyncio.wait_for(
-                provider.answer(prompt, settings.max_tokens_per_decision, on_reasoning),
+                provider.answer(
+                    prompt, min(MAX_OUTPUT_TOKENS, settings.max_tokens_per_decision), on_reasoning
+                ),
                 settings.max_decision_seconds,
             )
             tokens, tool_input = answer.tokens_used, answer.tool_input

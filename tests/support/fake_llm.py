@@ -47,6 +47,19 @@ def good(action: str, runbook_id: str | None, **kwargs: Any) -> Reply:
     return Reply(tool_input=decision(action, runbook_id, **kwargs))
 
 
+TOOL_KEYS = {"tools", "tool_choice", "toolConfig"}
+
+
+def strings_in(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    return []
+
+
 @dataclass
 class Request:
     api: Api
@@ -56,8 +69,8 @@ class Request:
 
     @property
     def text(self) -> str:
-        """Everything the model was told, as one string."""
-        return json.dumps(self.body, ensure_ascii=False)
+        """Everything the model was told (the request without its tool definitions), as one string."""
+        return "\n".join(strings_in({k: v for k, v in self.body.items() if k not in TOOL_KEYS}))
 
 
 @dataclass

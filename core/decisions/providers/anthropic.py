@@ -79,16 +79,26 @@ class AnthropicProvider:
 
     async def _streamed(self, request: dict[str, Any], on_reasoning: ReasoningSink) -> Any:
         """Streams the tool input's `reasoning` string as it grows, then returns the whole message."""
-        shown = ""
+        from jiter import from_json  # the anthropic SDK's own partial-JSON parser
+
+        shown, tool_json = "", b""
         async with self._client.messages.stream(**request) as stream:
             async for event in stream:
                 if event.type == "text":
                     await on_reasoning(event.text)
-                elif event.type == "input_json" and isinstance(event.snapshot, dict):
-                    reasoning = event.snapshot.get("reasoning")
-                    if not isinstance(reasoning, str):
+                elif event.type == "input_json":
+                    # The SDK's snapshot leaves out a string until it is complete; this keeps its beginning.
+                    tool_json += event.partial_json.encode()
+                    try:
+                        partial = from_json(tool_json, partial_mode="trailing-strings")
+                    except ValueError:
                         continue
-                    if len(reasoning) > len(shown) and reasoning.startswith(shown):
+                    reasoning = partial.get("reasoning") if isinstance(partial, dict) else None
+                    if (
+                        isinstance(reasoning, str)
+                        and len(reasoning) > len(shown)
+                        and reasoning.startswith(shown)
+                    ):
                         await on_reasoning(reasoning[len(shown) :])
                         shown = reasoning
             return await stream.get_final_message()

@@ -56,9 +56,7 @@ async def decide(
     finally:
         if own_providers:
             await providers.aclose()
-    proposal = chain.proposal
-    if proposal is None:
-        proposal = rules_proposal(ctx)
+    proposal = chain.proposal or rules_proposal(ctx)
     outcome = decide_outcome(
         ctx,
         proposal,
@@ -68,7 +66,7 @@ async def decide(
         fallbacks=chain.fallbacks,
         now=datetime.now(UTC),
     )
-    if on_reasoning is not None and (chain.proposal is None or chain.provider == RULES):
+    if on_reasoning is not None and chain.proposal is None:  # an LLM streamed its own as it wrote it
         await on_reasoning(outcome.decision.reasoning)
     return outcome
 

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from core.companies.directory import CompanyDirectory
 from core.companies.secrets import AwsSecretsManagerStore, CompanySecrets, LocalSecretStore
 from core.db.engine import create_engine, hot_path_engine, session_factory
+from core.decisions.engine import DecisionEngine
 from core.ingest.dispatch import AlertDispatch, head_lookup
 from core.ingest.intake import AlertIntake
 from core.ingest.rate_limit import TokenBuckets
@@ -44,11 +45,14 @@ class Services:
     sns: AwsSns
     maintenance: MaintenanceWindows
     passwords: PasswordHashing
+    # Decisions for incidents, with this process's LLM clients (the worker's activity and the API's dry run).
+    decisions: DecisionEngine
     started_at: float = field(default_factory=time.monotonic)
 
     async def close(self) -> None:
         await self.router.close()
         self.passwords.close()
+        await self.decisions.aclose()
         await self.sns.aclose()
         await self.engine.dispose()
         hot_engine = self.hot_sessions.kw.get("bind")
@@ -107,4 +111,5 @@ def build_services(
         ),
         maintenance=MaintenanceWindows(sessions),
         passwords=PasswordHashing(settings.password_hash_threads, settings.password_checks_waiting),
+        decisions=DecisionEngine(sessions, settings),
     )

@@ -16,6 +16,7 @@ from temporalio.worker import (
 )
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.decisions import Decider
 from activities.incident_store import IncidentStore
 from activities.redelivery import Redelivery
 from activities.runbook_steps import RunbookSteps
@@ -40,6 +41,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
     store = IncidentStore(services.hot_sessions)
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
     steps = RunbookSteps(services.sessions, settings)
+    decider = Decider(services.sessions, settings, engine=services.decisions)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -51,6 +53,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             redelivery.redeliver_unrouted_alerts,
             redelivery.forward_alerts,
             steps.run_step,
+            decider.decide,
         ],
         workflow_runner=SandboxedWorkflowRunner()
         if settings.workflow_sandbox

@@ -258,6 +258,17 @@ PATH_FIXTURES: dict[str, tuple[Scope, Callable[[Call], Awaitable[str]]]] = {
 }
 
 
+async def _decide_body(call: Call) -> dict[str, Any]:
+    return {"incident_id": await _incident(call)}
+
+
+# Routes whose body names something (rather than their path): what to send and what it names. Other
+# routes get an empty body.
+BODY_FIXTURES: dict[tuple[str, str], tuple[Scope, Callable[[Call], Awaitable[dict[str, Any]]]]] = {
+    ("POST", "/api/agent/decide"): (Scope.TENANT, _decide_body),
+}
+
+
 def path_parameters(route: APIRoute) -> list[str]:
     """Its path parameters, including those only a dependency (such as `ScopedCompany`) declares."""
     names, pending = [], [route.dependant]
@@ -303,12 +314,13 @@ async def call_as(
         assert name in PATH_FIXTURES, f"{method} {path}: add a fixture for {{{name}}} to PATH_FIXTURES"
         url = url.replace(f"{{{name}}}", await PATH_FIXTURES[name][1](call))
     headers = {"Authorization": f"Bearer {signed_in.token}"} if signed_in else {}
+    body: dict[str, Any] | None = {} if method in WITH_BODY else None
+    if (method, path) in BODY_FIXTURES:
+        body = await BODY_FIXTURES[(method, path)][1](call)
     # A connection of its own: none idles in a pool while the fixtures of the parallel calls are made, so
     # none is closed by the server's keep-alive timeout just as it is reused.
     async with httpx.AsyncClient(timeout=60) as http:
-        response = await http.request(
-            method, f"{stack.url}{url}", headers=headers, json={} if method in WITH_BODY else None
-        )
+        response = await http.request(method, f"{stack.url}{url}", headers=headers, json=body)
     return url, response
 
 
@@ -335,6 +347,8 @@ async def test_every_route_answers_each_caller_as_the_matrix_says(stack: Stack) 
         async with parallel:
             url, response = await call_as(stack, other, method, path, route, caller)
         scopes = {PATH_FIXTURES[name][0] for name in path_parameters(route)}
+        if (method, path) in BODY_FIXTURES:
+            scopes.add(BODY_FIXTURES[(method, path)][0])
         want = expected_outcome(declared_permissions(route), caller, scopes)
         if want == observed_outcome(response):
             return None

@@ -1,0 +1,1 @@
+"""Decision providers: the deterministic rules, and LLMs behind one small interface (`base.LlmProvider`)."""

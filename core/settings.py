@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     # slow or over-budget LLM never stalls an incident. The SDKs read their own settings too:
     # ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, and boto3's AWS_ENDPOINT_URL_BEDROCK_RUNTIME and credentials.
     agent_provider: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["rules"])
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = "claude-sonnet-5-5"
     bedrock_model_id: str = "anthropic.claude-3-5-sonnet-20240620-v1:0"
     bedrock_region: str | None = None  # default: aws_region
     gemini_model: str = "gemini-2.5-flash"

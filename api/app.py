@@ -21,7 +21,6 @@ from api.redirects import RelativeRedirects
 from api.routes import (
     agent,
     alerts,
-    approvals,
     audit,
     auth,
     companies,
@@ -30,6 +29,7 @@ from api.routes import (
     incidents,
     maintenance_windows,
     me,
+    remediation,
     runbooks,
     users,
 )
@@ -95,7 +95,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         users,
         audit,
         maintenance_windows,
-        approvals,
+        remediation,
         runbooks,
     ):
         app.include_router(module.router)

@@ -44,6 +44,10 @@ async def run_dev(
         settings.database_url = f"sqlite+aiosqlite:///{(data_dir / 'alert_whisperer.db').resolve()}"
     settings.temporal_address = f"127.0.0.1:{temporal_port}"
     settings.temporal_ui_url = f"http://127.0.0.1:{temporal_ui_port}"
+    # One machine, one developer: runbooks on the local executor (the demo's only echo) may run here,
+    # unless AW_LOCAL_EXECUTOR=false says otherwise.
+    if "local_executor" not in settings.model_fields_set:
+        settings.local_executor = True
 
     refuse_taken_ports({api_port: ("API", "--api-port")})
     with console.status("Starting Temporal dev server…"):
@@ -103,6 +107,9 @@ def _banner(settings: Settings, api_port: int, credentials_file: Path, fresh: di
     console.print(f"API and UI      http://127.0.0.1:{api_port}   (docs: /docs)")
     console.print(f"Temporal Web UI {settings.temporal_ui_url}")
     console.print(f"Database        {settings.database_url}")
+    providers = ", ".join(settings.agent_provider)
+    local = "on (runbooks may run commands on this machine)" if settings.local_executor else "off"
+    console.print(f"Decisions       {providers}; local executor {local}")
     if fresh:
         console.print(
             f"\n[bold]Demo tenant created[/bold] (shown once; also saved to {credentials_file}, mode 600):"

@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from core.db.models import Alert, Company
+from core.db.models import Alert, Company, Runbook
 from core.decisions.candidates import candidate_runbooks
 from core.decisions.memory import Memory, OnAsset, RunbookHistory, recall
 from core.decisions.planning import facts_for, plan_or_refusal, targets_for
+from core.runbooks.render import Facts
 from workflows.policy import CompanyPolicy
 from workflows.remediation.approval import required_role
 from workflows.remediation.types import RiskLevel, RunbookPlan
@@ -72,9 +73,23 @@ def company_policy(company: Company | None) -> CompanyPolicy:
         return CompanyPolicy()
 
 
-async def gather(session: AsyncSession, incident: IncidentState, now: datetime) -> DecisionContext:
+@dataclass(frozen=True)
+class Grounds:
+    """What any plan for this incident is rendered from: its company's policy and assets, and the labels
+    of its latest alert."""
+
+    policy: CompanyPolicy
+    facts: Facts
+    targets: list[str]
+    latest: Alert | None
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        return dict(self.latest.labels or {}) if self.latest is not None else {}
+
+
+async def grounds(session: AsyncSession, incident: IncidentState) -> Grounds:
     company = await session.get(Company, incident.company_id)
-    policy = company_policy(company)
     latest = (
         await session.execute(
             select(Alert)
@@ -84,13 +99,27 @@ async def gather(session: AsyncSession, incident: IncidentState, now: datetime) 
         )
     ).scalar_one_or_none()
     labels = dict(latest.labels or {}) if latest is not None else {}
-    facts = facts_for(incident, labels)
     assets = list(company.assets or []) if company is not None else []
-    targets = targets_for(assets, incident.asset_name, incident.asset_id)
+    return Grounds(
+        policy=company_policy(company),
+        facts=facts_for(incident, labels),
+        targets=targets_for(assets, incident.asset_name, incident.asset_id),
+        latest=latest,
+    )
+
+
+def approval_for(runbook: Runbook, plan: RunbookPlan, policy: CompanyPolicy, on_asset: OnAsset) -> str | None:
+    return required_role(
+        plan.risk_level, policy.risk_tolerance, runbook.auto_approve, on_asset.failures_in_a_row
+    )
+
+
+async def gather(session: AsyncSession, incident: IncidentState, now: datetime) -> DecisionContext:
+    ground = await grounds(session, incident)
     plans, refused = [], []
     runbooks = await candidate_runbooks(session, incident.company_id, incident.signature)
     for runbook in runbooks:
-        plan = plan_or_refusal(runbook, facts, incident.company_id, targets)
+        plan = plan_or_refusal(runbook, ground.facts, incident.company_id, ground.targets)
         if isinstance(plan, str):
             refused.append(plan)
         else:
@@ -105,19 +134,17 @@ async def gather(session: AsyncSession, incident: IncidentState, now: datetime) 
                 description=runbook.description,
                 auto_approve=runbook.auto_approve,
                 company_owned=runbook.company_id is not None,
-                required_role=required_role(
-                    plan.risk_level, policy.risk_tolerance, runbook.auto_approve, on_asset.failures_in_a_row
-                ),
+                required_role=approval_for(runbook, plan, ground.policy, on_asset),
                 history=memory.history_of(plan.runbook_id),
                 on_asset=on_asset,
             )
         )
     return DecisionContext(
         incident=incident,
-        policy=policy,
+        policy=ground.policy,
         allowed=allowed,
         refused=refused,
         memory=memory,
-        latest_message=latest.message if latest is not None else "",
-        labels=labels,
+        latest_message=ground.latest.message if ground.latest is not None else "",
+        labels=ground.labels,
     )

@@ -1,7 +1,8 @@
-"""Approvers answer the runbook an incident proposes: Temporal updates on the incident's workflow.
+"""Approvers answer the runbook an incident proposes, and anyone who acts on incidents may ask for a
+runbook by hand: Temporal updates on the incident's workflow.
 
 Order of checks: permission (403), tenant (404), the approver's role against the risk (403), then the
-workflow's validator, which refuses when nothing awaits approval (409).
+workflow's validator, which refuses when nothing awaits approval or a run is already under way (409).
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
-from api.permissions import CanApprove
+from api.permissions import CanActOnIncidents, CanApprove
 from api.routes.incidents import IncidentPublic, scoped_incident, to_public
-from core.db.models import Incident
+from core.db.models import Incident, utcnow
+from core.decisions.manual import RunbookNotApplicable, runbook_request
+from core.decisions.projection import incident_state
+from core.runbooks.service import visible_runbook
 from workflows.incident.workflow import APPROVER_ROLE_ERROR, IncidentWorkflow
 from workflows.remediation.approval import may_approve
 from workflows.remediation.types import ApprovalAnswer
 
-router = APIRouter(prefix="/api/incidents", tags=["approvals"])
+router = APIRouter(prefix="/api/incidents", tags=["remediation"])
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
     403: {"description": "your role may not approve a runbook of this risk"},
@@ -80,6 +84,46 @@ async def _answer(
         comment=body.comment if body else "",
     )
     await workflow_update(services, incident, IncidentWorkflow.answer_approval, answer)
+    await session.refresh(incident)
+    return to_public(incident)
+
+
+class RunbookChoice(BaseModel):
+    runbook_id: Annotated[str, Field(min_length=1, max_length=40), NoNul]
+
+
+@router.post(
+    "/{incident_id}/execute-runbook",
+    response_model=IncidentPublic,
+    status_code=202,
+    responses={
+        404: {"description": "no such incident or runbook for you"},
+        409: {"description": "a runbook already awaits approval or runs, or the incident has ended"},
+        422: {"description": "the runbook cannot be made ready for this incident"},
+    },
+)
+async def execute_runbook(
+    incident_id: str,
+    choice: RunbookChoice,
+    principal: CanActOnIncidents,
+    session: SessionDep,
+    services: ServicesDep,
+) -> IncidentPublic:
+    """Runs a runbook by hand under the approval rules: at once where policy allows it or your role may
+    approve it, else it awaits approval like one the system proposed. Answers 202: the run is under way
+    (or awaiting approval); `remediation` shows which."""
+    incident = await scoped_incident(session, principal, incident_id)
+    runbook = await visible_runbook(session, principal.actor, choice.runbook_id)
+    if runbook is None or runbook.company_id not in (None, incident.company_id):
+        raise HTTPException(404, f"no runbook {choice.runbook_id} for this incident's company")
+    state = await incident_state(session, incident)
+    try:
+        request = await runbook_request(
+            session, state, runbook, principal.user.id, principal.role.value, utcnow()
+        )
+    except RunbookNotApplicable as err:
+        raise HTTPException(422, f"runbook {runbook.name!r} cannot run on this incident: {err}") from None
+    await workflow_update(services, incident, IncidentWorkflow.request_runbook, request)
     await session.refresh(incident)
     return to_public(incident)
 

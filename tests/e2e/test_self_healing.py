@@ -1,0 +1,246 @@
+"""Self-healing over HTTP against a real worker and the Temporal dev server: a webhook opens an incident,
+the rules decide, approvers answer through the API, runbooks run on the local executor (real shell
+commands that leave a trace in a file), rollback and the per-asset guardrail."""
+
+from __future__ import annotations
+
+import shlex
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from core.accounts.roles import Role
+from core.settings import Settings
+from tests.support.signin import bearer
+from tests.support.stack import Stack, TenantCreds, alert_body, eventually, make_stack
+from workflows.policy import CompanyPolicy, RiskTolerance
+
+
+@pytest.fixture
+async def healing(settings: Settings, temporal_client: Client) -> AsyncIterator[Stack]:
+    running = make_stack(settings.model_copy(update={"local_executor": True}), temporal_client)
+    await running.start_api()
+    running.start_worker()
+    yield running
+    await running.close()
+
+
+class Trace:
+    """A file the runbook's commands append to: what ran, in order, and how often."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / f"trace-{uuid.uuid4().hex[:6]}.log"
+        self.path.touch()
+
+    def cmd(self, word: str, exit_code: int = 0) -> str:
+        return f"echo {word} >> {shlex.quote(str(self.path))}; exit {exit_code}"
+
+    def lines(self) -> list[str]:
+        return self.path.read_text().split()
+
+
+async def tenant(
+    stack: Stack, tolerance: RiskTolerance = RiskTolerance.low, **policy: Any
+) -> tuple[TenantCreds, dict[str, str], dict[str, str]]:
+    creds = await stack.company(policy=CompanyPolicy(risk_tolerance=tolerance, **policy))
+    admin = await stack.user(Role.company_admin, [creds.id])
+    tech = await stack.user(Role.technician, [creds.id])
+    return creds, admin, tech
+
+
+async def runbook(stack: Stack, _admin: dict[str, str], company_id: str, **fields: Any) -> dict[str, Any]:
+    """A runbook of the company, on the local executor: only the MSP may write those (they run on its own
+    worker hosts)."""
+    msp = await stack.once("msp", lambda: stack.user(Role.msp_admin, []))
+    body = {
+        "name": f"rb {uuid.uuid4().hex[:6]}",
+        "signatures": ["disk_*"],
+        "risk_level": "low",
+        "executor": "local",
+        "auto_approve": True,
+        "timeout_seconds": 30,
+        "company_id": company_id,
+        **fields,
+    }
+    response = await stack.http.post(
+        f"{stack.url}/api/runbooks", json=body, headers=bearer(msp["access_token"])
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def open_incident(
+    stack: Stack, creds: TenantCreds, asset: str = "web-1", signature: str = "disk_full"
+) -> str:
+    answer = await stack.post_alert(creds, alert_body(asset_name=asset, signature=signature, severity="high"))
+    return await stack.incident_of(answer)
+
+
+async def until(
+    stack: Stack, user: dict[str, str], incident_id: str, check: Any, timeout: float = 60
+) -> dict[str, Any]:
+    """The incident once `check` holds. Its row may lag the webhook's answer by a workflow task."""
+
+    async def probe() -> dict[str, Any] | None:
+        response = await stack.http.get(
+            f"{stack.url}/api/incidents/{incident_id}", headers=bearer(user["access_token"])
+        )
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    found = await eventually(probe, lambda i: i is not None and check(i), timeout=timeout, interval=0.2)
+    assert found is not None
+    return found
+
+
+def remediation_is(status: str) -> Any:
+    return lambda i: (i.get("remediation") or {}).get("status") == status
+
+
+async def test_a_low_risk_runbook_heals_the_incident_by_itself(healing: Stack, tmp_path: Path) -> None:
+    trace = Trace(tmp_path)
+    creds, admin, tech = await tenant(healing)
+    rb = await runbook(
+        healing, admin, creds.id, actions=[trace.cmd("cleaned")], post_check=trace.cmd("checked")
+    )
+    incident_id = await open_incident(healing, creds)
+    done = await until(healing, tech, incident_id, lambda i: i["status"] == "resolved")
+    assert done["resolution"] == "auto_remediated"
+    assert done["decision"]["action"] == "EXECUTE_RUNBOOK" and done["decision"]["runbook_id"] == rb["id"]
+    assert done["decision"]["provider"] == "rules" and done["decision"]["reasoning"]
+    assert done["remediation"]["status"] == "succeeded"
+    assert [s["exit_code"] for s in done["remediation"]["steps"]] == [0, 0]
+    assert trace.lines() == ["cleaned", "checked"]
+
+
+async def test_a_medium_risk_runbook_waits_for_a_technician_who_approves_it(
+    healing: Stack, tmp_path: Path
+) -> None:
+    trace = Trace(tmp_path)
+    creds, admin, tech = await tenant(healing)
+    await runbook(healing, admin, creds.id, risk_level="medium", actions=[trace.cmd("restarted")])
+    incident_id = await open_incident(healing, creds)
+    waiting = await until(healing, tech, incident_id, remediation_is("awaiting_approval"))
+    assert waiting["decision"]["action"] == "APPROVE_REQUIRED"
+    assert waiting["remediation"]["approval"]["required_role"] == "technician"
+    assert trace.lines() == []
+
+    approved = await healing.http.post(
+        f"{healing.url}/api/incidents/{incident_id}/approve",
+        json={"comment": "go"},
+        headers=bearer(tech["access_token"]),
+    )
+    assert approved.status_code == 200, approved.text
+    done = await until(healing, tech, incident_id, lambda i: i["status"] == "resolved")
+    assert done["remediation"]["approval"]["decided_by"] == tech["id"]
+    assert done["remediation"]["approval"]["comment"] == "go"
+    assert trace.lines() == ["restarted"]
+    again = await healing.http.post(
+        f"{healing.url}/api/incidents/{incident_id}/approve", headers=bearer(tech["access_token"])
+    )
+    assert again.status_code == 409, again.text
+
+
+async def test_a_high_risk_runbook_needs_an_admin_and_a_rejection_runs_nothing(
+    healing: Stack, tmp_path: Path
+) -> None:
+    trace = Trace(tmp_path)
+    creds, admin, tech = await tenant(healing, RiskTolerance.high)
+    await runbook(
+        healing, admin, creds.id, risk_level="high", auto_approve=False, actions=[trace.cmd("failover")]
+    )
+    incident_id = await open_incident(healing, creds)
+    await until(healing, tech, incident_id, remediation_is("awaiting_approval"))
+
+    by_tech = await healing.http.post(
+        f"{healing.url}/api/incidents/{incident_id}/approve", headers=bearer(tech["access_token"])
+    )
+    assert by_tech.status_code == 403 and "company_admin" in by_tech.text
+    _, other_admin, _ = await tenant(healing)
+    elsewhere = await healing.http.post(
+        f"{healing.url}/api/incidents/{incident_id}/reject", headers=bearer(other_admin["access_token"])
+    )
+    assert elsewhere.status_code == 404
+
+    rejected = await healing.http.post(
+        f"{healing.url}/api/incidents/{incident_id}/reject",
+        json={"comment": "not during business hours"},
+        headers=bearer(admin["access_token"]),
+    )
+    assert rejected.status_code == 200, rejected.text
+    state = await until(healing, tech, incident_id, remediation_is("rejected"))
+    assert state["status"] == "in_progress" and trace.lines() == []
+
+
+async def test_a_failing_action_rolls_back_the_completed_ones_and_escalates(
+    healing: Stack, tmp_path: Path
+) -> None:
+    trace = Trace(tmp_path)
+    creds, admin, tech = await tenant(healing)
+    await runbook(
+        healing,
+        admin,
+        creds.id,
+        actions=[trace.cmd("stop"), trace.cmd("migrate", exit_code=3)],
+        rollback_actions=[trace.cmd("start"), trace.cmd("unmigrate")],
+    )
+    incident_id = await open_incident(healing, creds)
+    state = await until(healing, tech, incident_id, lambda i: i["status"] == "escalated")
+    assert state["remediation"]["status"] == "rolled_back"
+    assert trace.lines() == ["stop", "migrate", "start"]
+    assert "action 2 failed: exit code 3" in state["remediation"]["error"]
+
+
+async def test_past_the_hourly_guardrail_an_asset_escalates_instead_of_looping(
+    healing: Stack, tmp_path: Path
+) -> None:
+    trace = Trace(tmp_path)
+    creds, admin, tech = await tenant(healing, max_runs_per_asset_hour=1)
+    await runbook(healing, admin, creds.id, actions=[trace.cmd("cleaned")])
+    first = await open_incident(healing, creds)
+    await until(healing, tech, first, lambda i: i["status"] == "resolved")
+    second = await open_incident(healing, creds)
+    assert second != first
+    state = await until(healing, tech, second, lambda i: i.get("decision") is not None)
+    assert state["decision"]["action"] == "ESCALATE_TO_TECH" and "per hour" in state["decision"]["reasoning"]
+    assert trace.lines() == ["cleaned"]
+
+
+async def test_a_runbook_asked_for_by_hand_follows_the_same_approval_rules(
+    healing: Stack, tmp_path: Path
+) -> None:
+    trace = Trace(tmp_path)
+    creds, admin, tech = await tenant(healing)
+    rb = await runbook(
+        healing,
+        admin,
+        creds.id,
+        risk_level="high",
+        auto_approve=False,
+        signatures=["other_*"],
+        actions=[trace.cmd("by-hand")],
+    )
+    incident_id = await open_incident(healing, creds)
+    await until(healing, tech, incident_id, lambda i: i.get("decision") is not None)
+
+    asked = await healing.http.post(
+        f"{healing.url}/api/incidents/{incident_id}/execute-runbook",
+        json={"runbook_id": rb["id"]},
+        headers=bearer(tech["access_token"]),
+    )
+    assert asked.status_code == 202, asked.text
+    waiting = await until(healing, tech, incident_id, remediation_is("awaiting_approval"))
+    assert waiting["remediation"]["requested_by"] == tech["id"]
+    assert trace.lines() == []
+    ok = await healing.http.post(
+        f"{healing.url}/api/incidents/{incident_id}/approve", headers=bearer(admin["access_token"])
+    )
+    assert ok.status_code == 200, ok.text
+    await until(healing, tech, incident_id, lambda i: i["status"] == "resolved")
+    assert trace.lines() == ["by-hand"]

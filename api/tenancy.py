@@ -19,7 +19,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from api.deps import CurrentPrincipal, Principal, SessionDep
 from api.fields import NO_NUL
 from core.accounts import actor as actor_scope
-from core.db.models import Company, User
+from core.db.models import Company, Incident, User
 
 T = TypeVar("T")
 
@@ -76,3 +76,25 @@ async def _scoped_user(user_id: PathId, principal: CurrentPrincipal, session: Se
 # The `{company_id}` / `{user_id}` of the path, loaded if the caller's tenants include it, else 404.
 ScopedCompany = Annotated[Company, Depends(_scoped_company)]
 ScopedUser = Annotated[User, Depends(_scoped_user)]
+
+
+async def incident_or_404(session: AsyncSession, principal: Principal, incident_id: str) -> Incident:
+    query = scoped(select(Incident), Incident.company_id, principal).where(Incident.id == incident_id)
+    incident = (await session.execute(query)).scalar_one_or_none()
+    if incident is None:
+        raise not_found("incident", incident_id)
+    return incident
+
+
+# Incident ids are workflow ids: "incident-<company>-<key hash>-<generation>", at most 120 characters.
+IncidentPathId = Annotated[str, Path(max_length=120, pattern=NO_NUL)]
+
+
+async def _scoped_incident(
+    incident_id: IncidentPathId, principal: CurrentPrincipal, session: SessionDep
+) -> Incident:
+    return await incident_or_404(session, principal, incident_id)
+
+
+# The `{incident_id}` of the path, loaded if one of the caller's companies owns it, else 404.
+ScopedIncident = Annotated[Incident, Depends(_scoped_incident)]

@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import CanActOnIncidents, CanReadIncidents
-from api.tenancy import scoped
+from api.tenancy import incident_or_404, scoped
 from core.audit import record
 from core.db.models import Alert, Incident
 from workflows.incident.workflow import IncidentWorkflow
@@ -119,14 +119,7 @@ async def list_incidents(
 
 
 async def scoped_incident(session: SessionDep, principal: Principal, incident_id: str) -> Incident:
-    incident = (
-        await session.execute(
-            scoped(select(Incident), Incident.company_id, principal).where(Incident.id == incident_id)
-        )
-    ).scalar_one_or_none()
-    if incident is None:
-        raise HTTPException(404, f"no incident {incident_id}")
-    return incident
+    return await incident_or_404(session, principal, incident_id)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)

@@ -18,7 +18,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import CanActOnIncidents, CanApprove
-from api.routes.incidents import IncidentPublic, scoped_incident, to_public
+from api.routes.incidents import IncidentPublic, to_public
+from api.tenancy import ScopedIncident
 from core.db.models import Incident, utcnow
 from core.decisions.manual import RunbookNotApplicable, runbook_request
 from core.decisions.projection import incident_state
@@ -41,37 +42,36 @@ class ApprovalComment(BaseModel):
 
 @router.post("/{incident_id}/approve", response_model=IncidentPublic, responses=ANSWERS)
 async def approve(
-    incident_id: str,
     principal: CanApprove,
+    incident: ScopedIncident,
     session: SessionDep,
     services: ServicesDep,
     body: ApprovalComment | None = None,
 ) -> IncidentPublic:
     """Approves the runbook awaiting approval; it starts at once."""
-    return await _answer(incident_id, principal, session, services, approve=True, body=body)
+    return await _answer(incident, principal, session, services, approve=True, body=body)
 
 
 @router.post("/{incident_id}/reject", response_model=IncidentPublic, responses=ANSWERS)
 async def reject(
-    incident_id: str,
     principal: CanApprove,
+    incident: ScopedIncident,
     session: SessionDep,
     services: ServicesDep,
     body: ApprovalComment | None = None,
 ) -> IncidentPublic:
     """Rejects the runbook awaiting approval; the incident stays with the technicians."""
-    return await _answer(incident_id, principal, session, services, approve=False, body=body)
+    return await _answer(incident, principal, session, services, approve=False, body=body)
 
 
 async def _answer(
-    incident_id: str,
+    incident: Incident,
     principal: Principal,
     session: SessionDep,
     services: ServicesDep,
     approve: bool,
     body: ApprovalComment | None,
 ) -> IncidentPublic:
-    incident = await scoped_incident(session, principal, incident_id)
     required = _required_role(incident)
     if required is not None and not may_approve(principal.role.value, required):
         raise HTTPException(
@@ -103,16 +103,15 @@ class RunbookChoice(BaseModel):
     },
 )
 async def execute_runbook(
-    incident_id: str,
-    choice: RunbookChoice,
     principal: CanActOnIncidents,
+    incident: ScopedIncident,
+    choice: RunbookChoice,
     session: SessionDep,
     services: ServicesDep,
 ) -> IncidentPublic:
     """Runs a runbook by hand under the approval rules: at once where policy allows it or your role may
     approve it, else it awaits approval like one the system proposed. Answers 202: the run is under way
     (or awaiting approval); `remediation` shows which."""
-    incident = await scoped_incident(session, principal, incident_id)
     runbook = await visible_runbook(session, principal.actor, choice.runbook_id)
     if runbook is None or runbook.company_id not in (None, incident.company_id):
         raise HTTPException(404, f"no runbook {choice.runbook_id} for this incident's company")

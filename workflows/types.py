@@ -72,6 +72,11 @@ class CorrelationPolicy(BaseModel):
         5, ge=0, le=100, description="a series that recovers more than this many times is flapping; 0: off"
     )
     flap_window_minutes: int = Field(60, ge=1, le=1440)
+    automation: bool = Field(
+        True,
+        description="decide and run runbooks by itself; off: incidents are only correlated, for technicians "
+        "(runbooks may still be run by hand)",
+    )
 
 
 class AlertRef(BaseModel):

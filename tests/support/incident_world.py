@@ -31,6 +31,7 @@ from workflows.remediation.workflow import RemediationWorkflow
 from workflows.types import (
     AggregationMode,
     AlertRef,
+    CorrelationPolicy,
     ForwardAlerts,
     IncidentInput,
     IncidentStart,
@@ -58,10 +59,15 @@ def firing_alert(received_at: datetime | None = None) -> AlertRef:
     )
 
 
-def start_input(first: AlertRef, incident_id: str) -> IncidentInput:
+def start_input(first: AlertRef, incident_id: str, automation: bool = True) -> IncidentInput:
     return IncidentInput(
         start=IncidentStart(
-            incident_id=incident_id, company_id="co-1", aggregation_key=KEY, generation=1, alerts=[first]
+            incident_id=incident_id,
+            company_id="co-1",
+            aggregation_key=KEY,
+            generation=1,
+            policy=CorrelationPolicy(automation=automation),
+            alerts=[first],
         )
     )
 
@@ -153,7 +159,7 @@ class StandIns:
 
 @asynccontextmanager
 async def running_incident(
-    client: Client, world: StandIns, first: AlertRef, sandboxed: bool = True
+    client: Client, world: StandIns, first: AlertRef, sandboxed: bool = True, automation: bool = True
 ) -> AsyncIterator[WorkflowHandle[IncidentWorkflow, IncidentState]]:
     """An incident workflow opened by `first`, on a worker of its own task queue with `world`'s stand-ins.
     Unsandboxed, the workflow sees module constants a test has patched."""
@@ -167,5 +173,8 @@ async def running_incident(
     ):
         incident_id = f"incident-{uuid.uuid4().hex[:8]}"
         yield await client.start_workflow(
-            IncidentWorkflow.run, start_input(first, incident_id), id=incident_id, task_queue=task_queue
+            IncidentWorkflow.run,
+            start_input(first, incident_id, automation),
+            id=incident_id,
+            task_queue=task_queue,
         )

@@ -249,3 +249,15 @@ async def test_a_run_outlives_its_incident_continuing_as_new_and_reports_to_the_
         await record_history(handle, "incident_run_across_continue_as_new")
     assert final.resolution == "auto_remediated" and final.alert_count == 4
     assert [s.command for s in world.steps] == ["rotate logs", "clear cache"]
+
+
+async def test_a_company_that_turned_automation_off_gets_no_decisions(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    world = StandIns(outcome=deciding(DecisionAction.EXECUTE_RUNBOOK, plan()))
+    first = firing_alert()
+    async with running_incident(skipping_env.client, world, first, automation=False) as handle:
+        await handle.execute_update(IncidentWorkflow.add_alerts, AddAlerts(alerts=[firing_alert()]))
+        state = await until(handle, lambda s: s.alert_count == 2)
+        await handle.terminate()
+    assert state.decision is None and world.decisions == [] and world.steps == []

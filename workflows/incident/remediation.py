@@ -34,10 +34,10 @@ def remediation_active(state: IncidentState) -> bool:
 
 def decision_due(state: IncidentState) -> bool:
     """When it first becomes visible, and again when severity rises or the alert count doubles; never while
-    a runbook awaits approval or runs."""
+    a runbook awaits approval or runs, nor for a company that turned automation off."""
     if state.status not in OPEN_STATUSES or state.status == IncidentStatus.pending:
         return False
-    if remediation_active(state):
+    if not state.policy.automation or remediation_active(state):
         return False
     if state.decision is None or state.decided_severity is None:
         return True

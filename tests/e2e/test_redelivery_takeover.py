@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,36 +13,16 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings
-from tests.conftest import TEST_SECRET_KEY
 from tests.support.helpers import store_alerts
+from tests.support.processes import worker_process
 from tests.support.stack import eventually, make_stack
 from workflows.redelivery import redelivery_workflow_id
 
-REPO = Path(__file__).resolve().parents[2]
-CLI = Path(sys.executable).parent / "alert-whisperer"
 ALERTS = 150
 # The pass is taken over about 10 s (the heartbeat timeout) after the kill, then 150 incidents open; this
 # took 19 s on a loaded 2-core machine. Before, the pass stayed with the dead worker for its 5-minute
 # start-to-close timeout.
 TAKEOVER_BUDGET_S = 40
-
-
-def worker_process(settings: Settings, temporal_address: str, log: Path) -> subprocess.Popen[bytes]:
-    """`alert-whisperer worker`, as deployed, on this test's database and task queue."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AW_")}
-    env.update(
-        PYTHONPATH=str(REPO),
-        AW_ENVIRONMENT="test",
-        AW_SECRET_KEY=TEST_SECRET_KEY,
-        AW_DATABASE_URL=settings.database_url,
-        AW_TEMPORAL_ADDRESS=temporal_address,
-        AW_TASK_QUEUE=settings.task_queue,
-        AW_REDELIVERY_AFTER_S=str(settings.redelivery_after_s),
-        AW_REDELIVERY_INTERVAL_S=str(settings.redelivery_interval_s),
-        AW_REDELIVERY_PAGE_SIZE="10",
-    )
-    with open(log, "wb") as out:
-        return subprocess.Popen([str(CLI), "worker"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 async def test_a_redelivery_pass_whose_worker_is_killed_is_taken_over_within_seconds(
@@ -60,7 +37,9 @@ async def test_a_redelivery_pass_whose_worker_is_killed_is_taken_over_within_sec
         await store_alerts(stack.services, acme.id, 1, asset=f"host-{i:03}", received_at=long_ago)
 
     log = tmp_path / "worker.log"
-    doomed = worker_process(quick, temporal_client.service_client.config.target_host, log)
+    doomed = worker_process(
+        quick, temporal_client.service_client.config.target_host, log, AW_REDELIVERY_PAGE_SIZE="10"
+    )
     handle = temporal_client.get_workflow_handle(redelivery_workflow_id(quick.task_queue))
     try:
         deadline = time.monotonic() + 60

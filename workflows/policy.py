@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
-from workflows.types import CorrelationPolicy, Severity
+from workflows.types import CorrelationPolicy, SlaTarget
+
+__all__ = ["CompanyPolicy", "RiskTolerance", "SlaTarget"]
 
 
 class RiskTolerance(StrEnum):
@@ -18,28 +20,12 @@ class RiskTolerance(StrEnum):
     high = "high"
 
 
-class SlaTarget(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    response_minutes: int = Field(ge=1, le=7 * 24 * 60, description="time to acknowledge")
-    resolution_minutes: int = Field(ge=1, le=30 * 24 * 60, description="time to resolve")
-
-    @model_validator(mode="after")
-    def _resolution_after_response(self) -> SlaTarget:
-        if self.resolution_minutes < self.response_minutes:
-            raise ValueError("resolution_minutes must not be shorter than response_minutes")
-        return self
-
-
 class CompanyPolicy(CorrelationPolicy):
     """A company's whole policy. Correlation reads only its `CorrelationPolicy` fields."""
 
     model_config = ConfigDict(extra="forbid")
 
     risk_tolerance: RiskTolerance = RiskTolerance.low
-    sla_overrides: dict[Severity, SlaTarget] = Field(
-        default_factory=dict, description="per severity; severities not listed use the MSP's defaults"
-    )
     approval_timeout_minutes: int = Field(
         30, ge=1, le=7 * 24 * 60, description="an approval nobody answers within this escalates the incident"
     )

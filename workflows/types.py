@@ -7,11 +7,12 @@ field (with a default) never breaks a signature or a recorded history.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from workflows.remediation.types import Decision, Remediation, RemediationResult
 
@@ -61,8 +62,77 @@ class RecoveryMode(StrEnum):
     confirm = "confirm"  # it waits for a technician to confirm the recovery
 
 
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class BusinessHours(BaseModel):
+    """When SLA clocks run: local working hours on working days, except holidays. None: around the clock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = Field("UTC", max_length=64, description="an IANA zone, e.g. Europe/Berlin")
+    weekdays: list[int] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5], min_length=1, description="ISO weekdays: 1 Monday … 7 Sunday"
+    )
+    start: str = Field("09:00", pattern=HHMM)
+    end: str = Field("17:00", pattern=HHMM, description="00:00: until midnight")
+    holidays: list[date] = Field(default_factory=list, max_length=400)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)  # cached after the first load
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _iso_weekdays(cls, value: list[int]) -> list[int]:
+        if any(day < 1 or day > 7 for day in value):
+            raise ValueError("weekdays are ISO numbers, 1 (Monday) to 7 (Sunday)")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHours:
+        if self.end != "00:00" and self.end <= self.start:
+            raise ValueError("end must be after start (hours that cross midnight are not supported)")
+        return self
+
+
+class SlaTarget(BaseModel):
+    """Deadlines for one severity, in minutes or (for short ones) seconds: give one of each pair."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60, description="time to acknowledge")
+    resolution_minutes: int | None = Field(None, ge=1, le=30 * 24 * 60, description="time to resolve")
+    response_seconds: int | None = Field(None, ge=10, le=7 * 24 * 3600)
+    resolution_seconds: int | None = Field(None, ge=10, le=30 * 24 * 3600)
+
+    @model_validator(mode="after")
+    def _one_of_each_and_in_order(self) -> SlaTarget:
+        for name in ("response", "resolution"):
+            given = [getattr(self, f"{name}_minutes"), getattr(self, f"{name}_seconds")]
+            if sum(v is not None for v in given) != 1:
+                raise ValueError(f"give exactly one of {name}_minutes and {name}_seconds")
+        if self.resolution_s < self.response_s:
+            raise ValueError("the resolution deadline must not be shorter than the response deadline")
+        return self
+
+    @property
+    def response_s(self) -> int:
+        return self.response_seconds or 60 * (self.response_minutes or 0)
+
+    @property
+    def resolution_s(self) -> int:
+        return self.resolution_seconds or 60 * (self.resolution_minutes or 0)
+
+
 class CorrelationPolicy(BaseModel):
-    """The part of a company's policy that incident workflows read: grouping, recovery, flapping."""
+    """The part of a company's policy that incident workflows read: grouping, recovery, flapping,
+    automation, SLA."""
 
     window_minutes: int = Field(15, ge=1, le=60)
     aggregation_key: AggregationMode = AggregationMode.asset_signature
@@ -76,6 +146,12 @@ class CorrelationPolicy(BaseModel):
         True,
         description="decide and run runbooks by itself; off: incidents are only correlated, for technicians "
         "(runbooks may still be run by hand)",
+    )
+    sla_overrides: dict[Severity, SlaTarget] = Field(
+        default_factory=dict, description="per severity; severities not listed use the MSP's defaults"
+    )
+    business_hours: BusinessHours | None = Field(
+        None, description="SLA clocks run only inside these hours; none: around the clock"
     )
 
 
@@ -147,6 +223,35 @@ class SeriesState(BaseModel):
     flapping: bool = False
 
 
+class SlaClockKind(StrEnum):
+    response = "response"  # until a technician acknowledges
+    resolution = "resolution"  # until the incident resolves
+
+
+class SlaClock(BaseModel):
+    """One deadline. Working time used is kept up to `as_of`; while running, the rest runs from there."""
+
+    kind: SlaClockKind
+    target_s: int
+    started_at: datetime
+    consumed_s: float = 0.0
+    as_of: datetime
+    running: bool = True
+    deadline: datetime | None = None  # while running (None while paused)
+    met_at: datetime | None = None  # stopped in time or late: acknowledged / resolved
+    breached: bool = False
+    breached_at: datetime | None = None
+    warned: list[int] = Field(default_factory=list)  # percentages of the target already announced
+
+
+class SlaState(BaseModel):
+    response: SlaClock | None = None
+    resolution: SlaClock | None = None
+    paused: bool = False
+    paused_at: datetime | None = None
+    pause_reason: str = ""
+
+
 class IncidentState(BaseModel):
     """Everything an incident workflow owns; carried whole across continue-as-new."""
 
@@ -189,6 +294,14 @@ class IncidentState(BaseModel):
     decided_alert_count: int = 0
     remediation: Remediation | None = None  # the current or last runbook run
     remediation_runs: int = 0  # numbers the runs' workflow ids
+    # SLA clocks and escalation (issue: SLA clocks, escalation chains, on-call assignment).
+    sla: SlaState | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    escalated: bool = False
+    escalation_level: int = 0
+    next_escalation_at: datetime | None = None  # the chain's next level, unless acknowledged first
+    assignments: int = 0  # numbers assignment notifications
 
     @property
     def workflow_id(self) -> str:

@@ -88,6 +88,11 @@ def incident_row(state: IncidentState) -> dict[str, Any]:
         "flapping_series": state.flapping_series,
         "decision": state.decision.model_dump(mode="json") if state.decision else None,
         "remediation": state.remediation.model_dump(mode="json") if state.remediation else None,
+        "sla": state.sla.model_dump(mode="json") if state.sla else None,
+        "acknowledged_at": state.acknowledged_at,
+        "acknowledged_by": state.acknowledged_by,
+        "escalated": state.escalated,
+        "escalation_level": state.escalation_level,
     }
 
 

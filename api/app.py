@@ -26,6 +26,7 @@ from api.routes import (
     companies,
     company_aws_access,
     company_credentials,
+    incident_actions,
     incidents,
     maintenance_windows,
     me,
@@ -96,6 +97,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         audit,
         maintenance_windows,
         remediation,
+        incident_actions,
         runbooks,
     ):
         app.include_router(module.router)

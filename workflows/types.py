@@ -191,6 +191,8 @@ class IncidentInput(BaseModel):
     carried: IncidentState | None = None
     carried_pending: list[AlertRef] = Field(default_factory=list)
     carried_run_results: list[RemediationResult] = Field(default_factory=list)
+    # A resolved incident reopened: `carried` is its final state; a new resolution clock starts.
+    reopen: ReopenIncident | None = None
 
 
 class AddAlerts(BaseModel):
@@ -355,6 +357,30 @@ class ResolveIncident(BaseModel):
 
     user_id: str
     note: str = ""
+
+
+class Acknowledge(BaseModel):
+    user_id: str
+
+
+class EscalateIncident(BaseModel):
+    user_id: str
+    reason: str = ""
+
+
+class AssignIncident(BaseModel):
+    user_id: str  # who takes it
+    by: str  # who asked
+
+
+class PauseSla(BaseModel):
+    user_id: str
+    reason: str = ""
+
+
+class ReopenIncident(BaseModel):
+    user_id: str
+    reason: str = ""
 
 
 class RecordAlertsResult(BaseModel):

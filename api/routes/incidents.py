@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
@@ -21,7 +21,7 @@ from core.audit import record
 from core.db.models import Alert, Incident
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.remediation.types import Decision, Remediation
-from workflows.types import IncidentStatus, ResolveIncident, Severity
+from workflows.types import IncidentStatus, ResolveIncident, Severity, SlaState
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -58,6 +58,41 @@ class IncidentPublic(BaseModel):
     remediation: Remediation | None = Field(
         None, description="the current or last runbook run: approval, status, steps and their output"
     )
+    sla: SlaView | None = Field(None, description="response and resolution deadlines; none before it is new")
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    escalated: bool = False
+    escalation_level: int = Field(0, description="0: not escalated; 1, 2, …: the chain's level reached")
+
+
+class SlaView(BaseModel):
+    response_deadline: datetime | None = Field(None, description="while the response clock runs")
+    resolution_deadline: datetime | None = Field(None, description="while the resolution clock runs")
+    response_breached: bool = False
+    resolution_breached: bool = False
+    responded_at: datetime | None = None
+    resolved_at: datetime | None = None
+    paused: bool = False
+    pause_reason: str = ""
+    clocks: SlaState = Field(description="the clocks in full: targets, working time used, warnings sent")
+
+
+def sla_view(stored: dict[str, Any] | None) -> SlaView | None:
+    if not stored:
+        return None
+    state = SlaState.model_validate(stored)
+    response, resolution = state.response, state.resolution
+    return SlaView(
+        response_deadline=response.deadline if response else None,
+        resolution_deadline=resolution.deadline if resolution else None,
+        response_breached=bool(response and response.breached),
+        resolution_breached=bool(resolution and resolution.breached),
+        responded_at=response.met_at if response else None,
+        resolved_at=resolution.met_at if resolution else None,
+        paused=state.paused,
+        pause_reason=state.pause_reason,
+        clocks=state,
+    )
 
 
 class IncidentPage(BaseModel):
@@ -89,7 +124,9 @@ class IncidentDetail(IncidentPublic):
 
 
 def to_public(incident: Incident) -> IncidentPublic:
-    return IncidentPublic(**incident.model_dump(), workflow_id=incident.id)
+    fields = incident.model_dump()
+    fields["sla"] = sla_view(incident.sla)
+    return IncidentPublic(**fields, workflow_id=incident.id)
 
 
 @router.get("", response_model=IncidentPage)

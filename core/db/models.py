@@ -186,6 +186,12 @@ class Incident(SQLModel, table=True):
     # The latest decision and runbook run (workflows/remediation/types.py: Decision, Remediation).
     decision: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     remediation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # SLA clocks (workflows/types.py SlaState) and who looks after the incident.
+    sla: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    acknowledged_by: str | None = Field(default=None, max_length=40)
+    escalated: bool = False
+    escalation_level: int = 0
 
 
 class MaintenanceWindow(SQLModel, table=True):

@@ -17,8 +17,10 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from workflows.assignment.types import Assignment, AssignRequest, EscalationRequest, EscalationStep
 from workflows.incident.correlation import aggregation_key, series_fingerprint
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.notifications.types import NotifyRequest, NotifyResult
 from workflows.remediation.types import (
     Decision,
     DecisionAction,
@@ -95,6 +97,10 @@ class StandIns:
     decisions: list[DecisionRequest] = field(default_factory=list)
     steps: list[StepRequest] = field(default_factory=list)
     failing_commands: set[str] = field(default_factory=set)
+    # Who is on call (the stand-in assigns the first), the chain's levels, and what was sent.
+    on_call: list[str] = field(default_factory=list)
+    chain: list[EscalationStep] = field(default_factory=list)
+    notified: list[NotifyRequest] = field(default_factory=list)
     # Cleared, steps wait for it; `stepping` says one is waiting.
     release_steps: asyncio.Event = field(default_factory=_released)
     stepping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -147,7 +153,28 @@ class StandIns:
                 finished_at=now,
             )
 
+        @activity.defn(name="choose_assignee")
+        async def choose_assignee(req: AssignRequest) -> Assignment:
+            if not self.on_call:
+                return Assignment(reason="nobody on call")
+            return Assignment(user_id=self.on_call[0], reason="on call")
+
+        @activity.defn(name="escalation_step")
+        async def escalation_step(req: EscalationRequest) -> EscalationStep:
+            if not self.chain:
+                return EscalationStep(level=req.level, last_level=True)
+            step = self.chain[min(req.level, len(self.chain)) - 1]
+            return step.model_copy(update={"level": req.level, "last_level": req.level >= len(self.chain)})
+
+        @activity.defn(name="notify")
+        async def notify(req: NotifyRequest) -> NotifyResult:
+            self.notified.append(req)
+            return NotifyResult(delivered={"in_app": req.user_ids})
+
         return [
+            choose_assignee,
+            escalation_step,
+            notify,
             record_alerts,
             project_incident,
             count_series_recoveries,

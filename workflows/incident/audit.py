@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflows.incident import sla
 from workflows.remediation.types import Remediation, RemediationStatus
 from workflows.types import AuditEvent, IncidentState
 
@@ -74,3 +75,55 @@ def _view(run: Remediation) -> dict[str, Any]:
         view["error"] = run.error
         view["steps"] = len(run.steps)
     return view
+
+
+def attention_audit(before: IncidentState, after: IncidentState, actor: str | None) -> list[AuditEvent]:
+    """Acknowledgement, assignment, escalation and SLA clock events."""
+    events = []
+    if before.resolution and not after.resolution:
+        events.append(AuditEvent(action="incident.reopened", actor=actor, before={"resolution": before.resolution}))
+    if after.acknowledged_at is not None and before.acknowledged_at is None:
+        events.append(AuditEvent(action="incident.acknowledged", actor=after.acknowledged_by))
+    if after.assigned_to != before.assigned_to:
+        events.append(
+            AuditEvent(
+                action="assignment",
+                actor=actor,
+                before={"assigned_to": before.assigned_to},
+                after={"assigned_to": after.assigned_to},
+            )
+        )
+    if after.escalation_level > before.escalation_level:
+        events.append(
+            AuditEvent(
+                action="incident.escalated",
+                actor=actor,
+                before={"level": before.escalation_level},
+                after={"level": after.escalation_level, "next_escalation_at": after.next_escalation_at},
+            )
+        )
+    events += _sla_events(before, after, actor)
+    return events
+
+
+def _sla_events(before: IncidentState, after: IncidentState, actor: str | None) -> list[AuditEvent]:
+    events = []
+    was = {c.kind: c for c in sla.clocks(before)}
+    for clock in sla.clocks(after):
+        old = was.get(clock.kind)
+        if clock.breached and not (old and old.breached):
+            events.append(AuditEvent(action="sla.breached", after={"clock": clock.kind.value}))
+        elif old is not None and set(clock.warned) - set(old.warned):
+            percent = max(set(clock.warned) - set(old.warned))
+            events.append(
+                AuditEvent(action="sla.warning", after={"clock": clock.kind.value, "percent": percent})
+            )
+    paused = bool(after.sla and after.sla.paused)
+    if paused != bool(before.sla and before.sla.paused):
+        reason = after.sla.pause_reason if after.sla else ""
+        events.append(
+            AuditEvent(
+                action="sla.paused" if paused else "sla.resumed", actor=actor, after={"reason": reason}
+            )
+        )
+    return events

@@ -181,3 +181,12 @@ def reopened(state: IncidentState, now: datetime) -> IncidentState:
 
 def needs_clocks(state: IncidentState) -> bool:
     return state.sla is None and state.status in OPEN_STATUSES and state.status != IncidentStatus.pending
+
+
+def targets_changed(state: IncidentState) -> bool:
+    """Severity or policy moved a running clock's target (the incident re-arms its timers)."""
+    if state.sla is None:
+        return False
+    response, resolution = targets(state)
+    wanted = {SlaClockKind.response: response, SlaClockKind.resolution: resolution}
+    return any(c.target_s != wanted[c.kind] for c in clocks(state) if c.met_at is None)

@@ -13,9 +13,12 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from activities.decisions import Decider
     from activities.incident_store import IncidentStore
+    from activities.notifications import Notifier
+    from activities.oncall import OnCall
     from activities.redelivery import Redelivery
-    from workflows.incident import remediation
-    from workflows.incident.audit import remediation_audit
+    from workflows.assignment.types import Assignment, AssignRequest, EscalationRequest, EscalationStep
+    from workflows.incident import attention, remediation, sla
+    from workflows.incident.audit import attention_audit, remediation_audit
     from workflows.incident.correlation import absorb, accepts_alerts, audit_events, new_incident_state
     from workflows.incident.recovery import (
         end_flapping,
@@ -26,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         settle,
     )
     from workflows.incident.visibility import describe, search_attribute_updates
+    from workflows.notifications.types import NotificationKind, NotifyRequest
     from workflows.remediation.approval import may_approve
     from workflows.remediation.types import (
         ApprovalAnswer,
@@ -38,19 +42,25 @@ with workflow.unsafe.imports_passed_through():
     from workflows.remediation.workflow import REMEDIATION_FINISHED_SIGNAL, RemediationWorkflow
     from workflows.types import (
         OPEN_STATUSES,
+        Acknowledge,
         AddAlerts,
         AddAlertsResult,
         AlertRef,
+        AssignIncident,
+        CorrelationPolicy,
+        EscalateIncident,
         ForwardAlerts,
         IncidentInput,
         IncidentState,
         IncidentStatus,
+        PauseSla,
         ProjectIncident,
         RecordAlerts,
         RecordAlertsResult,
         ResolveIncident,
         SeriesRecoveries,
         SeriesRecoveriesQuery,
+        SlaClockKind,
     )
 
 INCIDENT_CLOSED_ERROR = "IncidentClosed"
@@ -69,6 +79,12 @@ DECIDES_PATCH = "decides-and-remediates"
 NOTHING_AWAITS_APPROVAL_ERROR = "NothingAwaitsApproval"
 APPROVER_ROLE_ERROR = "ApproverRoleTooLow"
 REMEDIATION_ACTIVE_ERROR = "RemediationInProgress"
+# Incidents keep SLA clocks with durable timers, are auto-assigned, and climb their company's escalation
+# chain. Runs without the marker do none of it. Deprecate like the patches above.
+SLA_PATCH = "sla-clocks-and-escalation"
+NOT_ACKNOWLEDGEABLE_ERROR = "NotAcknowledgeable"
+# Notifications retry inside their activity per channel; these retries cover the database.
+NOTIFY_TIMEOUT = timedelta(minutes=2)
 # A decision may try several providers, each bounded by AW_MAX_DECISION_SECONDS, before rules decide.
 DECISION_TIMEOUT = timedelta(minutes=5)
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
@@ -99,6 +115,10 @@ class IncidentWorkflow:
         self.messages_this_run = 0
         self.resolves_itself = False
         self.decides = False
+        self.tracks_sla = False
+        # Notifications in flight: sent beside the main loop, awaited before the run ends.
+        self.sending: list[asyncio.Task[None]] = []
+        self.reopen = inp.reopen
         # Handlers that write the incident (resolve) and the main loop take turns.
         self.writing = asyncio.Lock()
 
@@ -106,10 +126,20 @@ class IncidentWorkflow:
     async def run(self, inp: IncidentInput) -> IncidentState:
         self.resolves_itself = workflow.patched(RECOVERY_RESOLVES_PATCH)
         self.decides = self.resolves_itself and workflow.patched(DECIDES_PATCH)
+        self.tracks_sla = self.decides and workflow.patched(SLA_PATCH)
+        if self.reopen is not None and self.tracks_sla:
+            async with self.writing:
+                await self._write(
+                    attention.reopened(self.state, self.reopen.user_id, workflow.now()),
+                    actor=self.reopen.user_id,
+                )
         while True:
             if not await self._wait_for_work():
                 async with self.writing:
-                    if not await self._approval_timed_out():
+                    handled = await self._approval_timed_out()
+                    if self.tracks_sla:
+                        handled = await self._attend() or handled
+                    if not handled:
                         await self._write(end_flapping(self.state, workflow.now()))
             if self.to_forward:
                 await self._forward()
@@ -123,6 +153,9 @@ class IncidentWorkflow:
             if self.decides:
                 async with self.writing:
                     await self._remediate()
+            if self.tracks_sla:
+                async with self.writing:
+                    await self._attend()
             if self.resolves_itself and self.state.status not in OPEN_STATUSES:
                 return await self._finish()
             if self._continue_as_new_due():
@@ -130,6 +163,7 @@ class IncidentWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self.to_forward:
                     await self._forward()
+                await self._sent()
                 workflow.continue_as_new(
                     IncidentInput(
                         carried=self.state, carried_pending=self.pending, carried_run_results=self.run_results
@@ -143,6 +177,8 @@ class IncidentWorkflow:
             for d in (
                 quiet_deadline(self.state) if self.resolves_itself else None,
                 remediation.approval_deadline(self.state) if self.decides else None,
+                sla.next_due(self.state) if self.tracks_sla else None,
+                attention.next_escalation(self.state) if self.tracks_sla else None,
             )
             if d is not None
         ]
@@ -156,6 +192,7 @@ class IncidentWorkflow:
                     or self._continue_as_new_due()
                     or (self.resolves_itself and self.state.status not in OPEN_STATUSES)
                     or (self.decides and self._remediation_work())
+                    or (self.tracks_sla and attention.needs_care(self.state))
                 ),
                 timeout=timeout,
             )
@@ -176,6 +213,10 @@ class IncidentWorkflow:
             )
             async with self.writing:
                 await self._remediate()
+        if self.tracks_sla:
+            async with self.writing:
+                await self._attend()
+            await self._sent()
         self.to_forward.extend(self.pending)
         self.pending = []
         while self.to_forward:
@@ -295,6 +336,104 @@ class IncidentWorkflow:
                 non_retryable=True,
             )
 
+    @workflow.update
+    async def acknowledge(self, req: Acknowledge) -> IncidentState:
+        """A technician takes the incident on: the response clock stops, the chain stops climbing."""
+        async with self.writing:
+            self._check_acknowledgeable()
+            await self._write(
+                attention.acknowledged(self.state, req.user_id, workflow.now()), actor=req.user_id
+            )
+        return self.state
+
+    @acknowledge.validator
+    def _validate_acknowledge(self, req: Acknowledge) -> None:
+        self._check_acknowledgeable()
+
+    def _check_acknowledgeable(self) -> None:
+        self._check_tracks_sla()
+        self._check_open()
+        if self.state.acknowledged_at is not None:
+            raise ApplicationError(
+                f"already acknowledged by {self.state.acknowledged_by} at {self.state.acknowledged_at}",
+                type=NOT_ACKNOWLEDGEABLE_ERROR,
+                non_retryable=True,
+            )
+
+    def _check_tracks_sla(self) -> None:
+        if not self.tracks_sla:
+            raise ApplicationError("this incident's workflow predates SLA tracking", non_retryable=True)
+
+    @workflow.update
+    async def escalate(self, req: EscalateIncident) -> IncidentState:
+        """One level up the company's escalation chain, now."""
+        async with self.writing:
+            self._check_tracks_sla()
+            self._check_open()
+            await self._escalate(f"asked by {req.user_id}: {req.reason}".strip(": "), actor=req.user_id)
+        return self.state
+
+    @escalate.validator
+    def _validate_escalate(self, req: EscalateIncident) -> None:
+        self._check_tracks_sla()
+        self._check_open()
+
+    @workflow.update
+    async def assign(self, req: AssignIncident) -> IncidentState:
+        """Reassign by hand (the API has checked that the user may take this company's incidents)."""
+        async with self.writing:
+            self._check_tracks_sla()
+            self._check_open()
+            await self._assign(req.user_id, f"assigned by {req.by}", actor=req.by)
+        return self.state
+
+    @assign.validator
+    def _validate_assign(self, req: AssignIncident) -> None:
+        self._check_tracks_sla()
+        self._check_open()
+
+    @workflow.update
+    async def pause_sla(self, req: PauseSla) -> IncidentState:
+        """Pause the SLA clocks (waiting on the customer), with a reason; resume with `resume_sla`."""
+        async with self.writing:
+            self._check_pausable(pause=True)
+            await self._write(sla.paused(self.state, req.reason, workflow.now()), actor=req.user_id)
+        return self.state
+
+    @pause_sla.validator
+    def _validate_pause_sla(self, req: PauseSla) -> None:
+        self._check_pausable(pause=True)
+
+    @workflow.update
+    async def resume_sla(self, req: PauseSla) -> IncidentState:
+        async with self.writing:
+            self._check_pausable(pause=False)
+            await self._write(sla.resumed(self.state, workflow.now()), actor=req.user_id)
+        return self.state
+
+    @resume_sla.validator
+    def _validate_resume_sla(self, req: PauseSla) -> None:
+        self._check_pausable(pause=False)
+
+    def _check_pausable(self, pause: bool) -> None:
+        self._check_tracks_sla()
+        self._check_open()
+        clocks = self.state.sla
+        if clocks is None:
+            raise ApplicationError(
+                "the SLA clocks have not started", type=NOT_ACKNOWLEDGEABLE_ERROR, non_retryable=True
+            )
+        if clocks.paused == pause:
+            state = "paused" if pause else "running"
+            raise ApplicationError(
+                f"the SLA clocks are already {state}", type=NOT_ACKNOWLEDGEABLE_ERROR, non_retryable=True
+            )
+
+    @workflow.signal
+    def policy_changed(self, policy: CorrelationPolicy) -> None:
+        """The company changed its policy: SLA targets and calendar re-arm at the next turn of the loop."""
+        self.state.policy = policy
+
     @workflow.signal(name=REMEDIATION_FINISHED_SIGNAL)
     def remediation_finished(self, result: RemediationResult) -> None:
         """From the runbook run this incident started, possibly before it continued as new."""
@@ -364,7 +503,137 @@ class IncidentWorkflow:
         if deadline is None or deadline > workflow.now():
             return False
         await self._write(remediation.approval_timed_out(self.state, workflow.now()))
+        if self.tracks_sla:
+            await self._escalate("no one answered the approval in time")
         return True
+
+    async def _attend(self) -> bool:
+        """Start the SLA clocks and assign when the incident becomes visible; announce SLA events; climb
+        the chain when due; stop the resolution clock when it closes. Holds `writing`. True if it wrote."""
+        now = workflow.now()
+        state, wrote = self.state, False
+        if sla.needs_clocks(state):
+            await self._write(sla.started(state, now))
+            wrote = True
+            if self.state.assigned_to is None:
+                await self._auto_assign()
+        elif attention.resolution_clock_running_after_close(state):
+            await self._write(sla.met(state, SlaClockKind.resolution, now))
+            return True
+        elif sla.targets_changed(state):
+            await self._write(sla.retargeted(state, now))
+            wrote = True
+        after, events = sla.due_events(self.state, now)
+        if events:
+            await self._write(after)
+            wrote = True
+            for event in events:
+                await self._announce(event)
+        if attention.escalation_due(self.state, workflow.now()):
+            await self._escalate("no one acknowledged it at the previous level")
+            wrote = True
+        return wrote
+
+    async def _auto_assign(self) -> None:
+        found: Assignment = await workflow.execute_local_activity_method(
+            OnCall.choose_assignee,
+            AssignRequest(
+                incident_id=self.state.incident_id,
+                company_id=self.state.company_id,
+                category=self.state.category,
+                severity=self.state.severity,
+            ),
+            start_to_close_timeout=DB_WRITE_TIMEOUT,
+            retry_policy=DB_WRITE_RETRY,
+        )
+        if found.user_id is not None:
+            await self._assign(found.user_id, found.reason)
+
+    async def _assign(self, user_id: str, reason: str, actor: str | None = None) -> None:
+        await self._write(attention.assigned(self.state, user_id, workflow.now()), actor=actor)
+        self._notify(
+            NotificationKind.assignment,
+            f"assignment:{self.state.assignments}",
+            [user_id],
+            f"Assigned to you: {self.state.title}",
+            reason,
+        )
+
+    async def _escalate(self, reason: str, actor: str | None = None) -> None:
+        step: EscalationStep = await workflow.execute_local_activity_method(
+            OnCall.escalation_step,
+            EscalationRequest(
+                incident_id=self.state.incident_id,
+                company_id=self.state.company_id,
+                level=self.state.escalation_level + 1,
+            ),
+            start_to_close_timeout=DB_WRITE_TIMEOUT,
+            retry_policy=DB_WRITE_RETRY,
+        )
+        reassigned = step.reassign_to is not None and step.reassign_to != self.state.assigned_to
+        await self._write(attention.escalated(self.state, step, workflow.now()), actor=actor)
+        self._notify(
+            NotificationKind.escalation,
+            f"escalation:{step.level}",
+            step.notify_user_ids,
+            f"Escalated to level {step.level}: {self.state.title}",
+            reason,
+        )
+        if reassigned:
+            self._notify(
+                NotificationKind.assignment,
+                f"assignment:{self.state.assignments}",
+                [self.state.assigned_to or ""],
+                f"Assigned to you (escalation level {step.level}): {self.state.title}",
+                reason,
+            )
+
+    async def _announce(self, event: sla.SlaEvent) -> None:
+        clock = event.clock.value
+        if event.breach:
+            self._notify(
+                NotificationKind.sla_breached,
+                f"sla:{clock}:breached",
+                [u for u in [self.state.assigned_to] if u],
+                f"SLA breached ({clock}): {self.state.title}",
+                f"The {clock} deadline {event.deadline} has passed.",
+            )
+            await self._escalate(f"the {clock} SLA was breached")
+        else:
+            self._notify(
+                NotificationKind.sla_warning,
+                f"sla:{clock}:{event.percent}",
+                [u for u in [self.state.assigned_to] if u],
+                f"SLA {event.percent} % used ({clock}): {self.state.title}",
+                f"The {clock} deadline is {event.deadline}.",
+            )
+
+    def _notify(self, kind: NotificationKind, key: str, user_ids: list[str], title: str, body: str) -> None:
+        """Send beside the main loop: a slow or failing channel never holds the incident up."""
+        if not user_ids:
+            return
+        request = NotifyRequest(
+            notification_key=f"{self.state.incident_id}:{key}",
+            company_id=self.state.company_id,
+            incident_id=self.state.incident_id,
+            kind=kind,
+            severity=self.state.severity,
+            title=title[:300],
+            body=body,
+            user_ids=sorted(set(user_ids)),
+        )
+        self.sending.append(asyncio.create_task(self._send(request)))
+
+    async def _send(self, request: NotifyRequest) -> None:
+        await workflow.execute_activity_method(
+            Notifier.notify, request, start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=DB_WRITE_RETRY
+        )
+
+    async def _sent(self) -> None:
+        """Wait for notifications in flight, so that none is lost when this run ends."""
+        sending, self.sending = self.sending, []
+        if sending:
+            await asyncio.gather(*sending)
 
     def _continue_as_new_due(self) -> bool:
         return workflow.info().is_continue_as_new_suggested() or self.messages_this_run >= MESSAGES_PER_RUN
@@ -442,6 +711,8 @@ class IncidentWorkflow:
         audit = audit_events(previous, self.state)
         if self.decides:
             audit += remediation_audit(previous, self.state, actor)
+        if self.tracks_sla:
+            audit += attention_audit(previous, self.state, actor)
         await workflow.execute_local_activity_method(
             IncidentStore.project_incident,
             ProjectIncident(

@@ -1,0 +1,181 @@
+"""What technicians do to an incident besides resolving it: acknowledge, assign, escalate, pause and resume
+its SLA clocks, reopen. Each is a Temporal update on the incident's workflow (reopen starts it anew), after
+the permission (403) and tenant (404) checks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api.deps import ServicesDep, SessionDep
+from api.fields import NoNul
+from api.permissions import CanActOnIncidents
+from api.routes.incidents import IncidentPublic, to_public
+from api.routes.remediation import workflow_update
+from api.tenancy import ScopedIncident
+from core.accounts.users import assignment_refusal
+from core.db.models import Incident
+from workflows.incident.visibility import search_attributes, summary
+from workflows.incident.workflow import IncidentWorkflow
+from workflows.types import (
+    Acknowledge,
+    AssignIncident,
+    EscalateIncident,
+    IncidentInput,
+    IncidentState,
+    IncidentStatus,
+    PauseSla,
+    ReopenIncident,
+)
+
+router = APIRouter(prefix="/api/incidents", tags=["incident actions"])
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the incident cannot do that now (closed, already acknowledged, already paused …)"}
+}
+Reason = Annotated[str, Field(max_length=2000), NoNul]
+
+
+class ReasonBody(BaseModel):
+    reason: Reason = ""
+
+
+class AssignBody(BaseModel):
+    user_id: Annotated[str, Field(min_length=1, max_length=40), NoNul]
+
+
+async def _updated(session: SessionDep, incident: Incident) -> IncidentPublic:
+    await session.refresh(incident)
+    return to_public(incident)
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentPublic, responses=REFUSED)
+async def acknowledge(
+    principal: CanActOnIncidents, incident: ScopedIncident, session: SessionDep, services: ServicesDep
+) -> IncidentPublic:
+    """Takes the incident on: the response clock stops and the escalation chain stops climbing."""
+    await workflow_update(
+        services, incident, IncidentWorkflow.acknowledge, Acknowledge(user_id=principal.user.id)
+    )
+    return await _updated(session, incident)
+
+
+@router.post("/{incident_id}/escalate", response_model=IncidentPublic, responses=REFUSED)
+async def escalate(
+    principal: CanActOnIncidents,
+    incident: ScopedIncident,
+    session: SessionDep,
+    services: ServicesDep,
+    body: ReasonBody | None = None,
+) -> IncidentPublic:
+    """One level up the company's escalation chain: notifies that level, reassigns where the chain says."""
+    request = EscalateIncident(user_id=principal.user.id, reason=body.reason if body else "")
+    await workflow_update(services, incident, IncidentWorkflow.escalate, request)
+    return await _updated(session, incident)
+
+
+@router.post("/{incident_id}/assign", response_model=IncidentPublic, responses=REFUSED)
+async def assign(
+    principal: CanActOnIncidents,
+    incident: ScopedIncident,
+    body: AssignBody,
+    session: SessionDep,
+    services: ServicesDep,
+) -> IncidentPublic:
+    """Reassigns by hand, to an active user of the incident's company (or of the MSP); notified, audited."""
+    refusal = await assignment_refusal(session, body.user_id, incident.company_id)
+    if refusal is not None:
+        raise HTTPException(422, refusal)
+    request = AssignIncident(user_id=body.user_id, by=principal.user.id)
+    await workflow_update(services, incident, IncidentWorkflow.assign, request)
+    return await _updated(session, incident)
+
+
+@router.post("/{incident_id}/sla/pause", response_model=IncidentPublic, responses=REFUSED)
+async def pause_sla(
+    principal: CanActOnIncidents,
+    incident: ScopedIncident,
+    body: ReasonBody,
+    session: SessionDep,
+    services: ServicesDep,
+) -> IncidentPublic:
+    """Stops the SLA clocks (waiting on the customer); the reason is shown and audited."""
+    if not body.reason.strip():
+        raise HTTPException(422, "say why the clocks pause (reason)")
+    await workflow_update(
+        services,
+        incident,
+        IncidentWorkflow.pause_sla,
+        PauseSla(user_id=principal.user.id, reason=body.reason),
+    )
+    return await _updated(session, incident)
+
+
+@router.post("/{incident_id}/sla/resume", response_model=IncidentPublic, responses=REFUSED)
+async def resume_sla(
+    principal: CanActOnIncidents, incident: ScopedIncident, session: SessionDep, services: ServicesDep
+) -> IncidentPublic:
+    await workflow_update(
+        services, incident, IncidentWorkflow.resume_sla, PauseSla(user_id=principal.user.id)
+    )
+    return await _updated(session, incident)
+
+
+@router.post("/{incident_id}/reopen", response_model=IncidentPublic, status_code=200, responses=REFUSED)
+async def reopen(
+    principal: CanActOnIncidents,
+    incident: ScopedIncident,
+    session: SessionDep,
+    services: ServicesDep,
+    body: ReasonBody | None = None,
+) -> IncidentPublic:
+    """Opens a resolved incident again, with a new resolution clock: its workflow starts anew from the
+    state it ended in."""
+    if incident.status != IncidentStatus.resolved.value:
+        raise HTTPException(409, f"only a resolved incident can be reopened (it is {incident.status})")
+    client = services.temporal
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident.id)
+    description = await handle.describe()
+    if description.status != WorkflowExecutionStatus.COMPLETED:
+        raise HTTPException(409, "the incident is still finishing; try again in a moment")
+    try:
+        final: IncidentState = await handle.result()
+    except WorkflowFailureError:
+        raise HTTPException(
+            409, "the incident's workflow did not end cleanly; it cannot be reopened"
+        ) from None
+    try:
+        await client.start_workflow(
+            IncidentWorkflow.run,
+            IncidentInput(
+                carried=final,
+                reopen=ReopenIncident(user_id=principal.user.id, reason=body.reason if body else ""),
+            ),
+            id=incident.id,
+            task_queue=services.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=search_attributes(final),
+            static_summary=summary(
+                final.severity.value, final.signature, final.asset_name, final.company_name
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        raise HTTPException(409, "the incident was reopened meanwhile") from None
+    await _reopened(session, incident)
+    return to_public(incident)
+
+
+async def _reopened(session: SessionDep, incident: Incident) -> None:
+    """The new run writes the projection in its first task; wait briefly for it so the answer shows it."""
+    for _ in range(50):
+        await session.refresh(incident)
+        if incident.status != IncidentStatus.resolved.value:
+            return
+        await asyncio.sleep(0.1)

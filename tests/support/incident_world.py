@@ -61,14 +61,16 @@ def firing_alert(received_at: datetime | None = None) -> AlertRef:
     )
 
 
-def start_input(first: AlertRef, incident_id: str, automation: bool = True) -> IncidentInput:
+def start_input(
+    first: AlertRef, incident_id: str, automation: bool = True, policy: CorrelationPolicy | None = None
+) -> IncidentInput:
     return IncidentInput(
         start=IncidentStart(
             incident_id=incident_id,
             company_id="co-1",
             aggregation_key=KEY,
             generation=1,
-            policy=CorrelationPolicy(automation=automation),
+            policy=(policy or CorrelationPolicy()).model_copy(update={"automation": automation}),
             alerts=[first],
         )
     )
@@ -186,7 +188,12 @@ class StandIns:
 
 @asynccontextmanager
 async def running_incident(
-    client: Client, world: StandIns, first: AlertRef, sandboxed: bool = True, automation: bool = True
+    client: Client,
+    world: StandIns,
+    first: AlertRef,
+    sandboxed: bool = True,
+    automation: bool = True,
+    policy: CorrelationPolicy | None = None,
 ) -> AsyncIterator[WorkflowHandle[IncidentWorkflow, IncidentState]]:
     """An incident workflow opened by `first`, on a worker of its own task queue with `world`'s stand-ins.
     Unsandboxed, the workflow sees module constants a test has patched."""
@@ -201,7 +208,7 @@ async def running_incident(
         incident_id = f"incident-{uuid.uuid4().hex[:8]}"
         yield await client.start_workflow(
             IncidentWorkflow.run,
-            start_input(first, incident_id, automation),
+            start_input(first, incident_id, automation, policy),
             id=incident_id,
             task_queue=task_queue,
         )

@@ -81,7 +81,9 @@ def attention_audit(before: IncidentState, after: IncidentState, actor: str | No
     """Acknowledgement, assignment, escalation and SLA clock events."""
     events = []
     if before.resolution and not after.resolution:
-        events.append(AuditEvent(action="incident.reopened", actor=actor, before={"resolution": before.resolution}))
+        events.append(
+            AuditEvent(action="incident.reopened", actor=actor, before={"resolution": before.resolution})
+        )
     if after.acknowledged_at is not None and before.acknowledged_at is None:
         events.append(AuditEvent(action="incident.acknowledged", actor=after.acknowledged_by))
     if after.assigned_to != before.assigned_to:

@@ -32,18 +32,47 @@ def remediation_active(state: IncidentState) -> bool:
     return state.remediation is not None and state.remediation.status in ACTIVE_REMEDIATION
 
 
-def decision_due(state: IncidentState) -> bool:
-    """When it first becomes visible, and again when severity rises or the alert count doubles; never while
-    a runbook awaits approval or runs, nor for a company that turned automation off."""
-    if state.status not in OPEN_STATUSES or state.status == IncidentStatus.pending:
-        return False
-    if not state.policy.automation or remediation_active(state):
+# An alert count that doubles again soon after a decision waits this long for the next one: a storm would
+# otherwise decide at 2, 4, 8, 16 … alerts, each time the same. Rising severity decides at once.
+REDECIDE_AFTER = timedelta(minutes=5)
+
+
+def decision_due(state: IncidentState, now: datetime) -> bool:
+    """When it first becomes visible; again at once when severity rises, and when the alert count has
+    doubled, at most every REDECIDE_AFTER. Never while a runbook awaits approval or runs, nor for a
+    company that turned automation off."""
+    if not _may_decide(state):
         return False
     if state.decision is None or state.decided_severity is None:
         return True
-    return state.severity.rank > state.decided_severity.rank or state.alert_count >= 2 * max(
-        state.decided_alert_count, 1
-    )
+    if state.severity.rank > state.decided_severity.rank:
+        return True
+    at = redecision_at(state)
+    return at is not None and at <= now
+
+
+def redecision_at(state: IncidentState) -> datetime | None:
+    """When the doubled alert count gets its new decision (None: it has not doubled)."""
+    if not _may_decide(state) or state.decision is None or state.decided_severity is None:
+        return None
+    if state.alert_count < 2 * max(state.decided_alert_count, 1):
+        return None
+    return state.decision.created_at + REDECIDE_AFTER
+
+
+def _may_decide(state: IncidentState) -> bool:
+    """Not after a run failed or an approval went unanswered: that incident is the technicians' now (a
+    runbook may still be run by hand)."""
+    if state.status not in OPEN_STATUSES or state.status == IncidentStatus.pending:
+        return False
+    if state.remediation is not None and state.remediation.status in HANDED_TO_PEOPLE:
+        return False
+    return state.policy.automation and not remediation_active(state)
+
+
+HANDED_TO_PEOPLE = frozenset(
+    {RemediationStatus.failed, RemediationStatus.rolled_back, RemediationStatus.escalated}
+)
 
 
 def decided(state: IncidentState, outcome: DecisionOutcome, now: datetime) -> IncidentState:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.decisions import Decider
@@ -116,6 +117,9 @@ class IncidentWorkflow:
         self.resolves_itself = False
         self.decides = False
         self.tracks_sla = False
+        # The run this very run started, if any: awaited before ending, so that its completion does not
+        # arrive while the incident completes (the server would refuse that task and it would run again).
+        self.run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None = None
         # Notifications in flight: sent beside the main loop, awaited before the run ends.
         self.sending: list[asyncio.Task[None]] = []
         self.reopen = inp.reopen
@@ -177,6 +181,7 @@ class IncidentWorkflow:
             for d in (
                 quiet_deadline(self.state) if self.resolves_itself else None,
                 remediation.approval_deadline(self.state) if self.decides else None,
+                remediation.redecision_at(self.state) if self.decides else None,
                 sla.next_due(self.state) if self.tracks_sla else None,
                 attention.next_escalation(self.state) if self.tracks_sla else None,
             )
@@ -217,6 +222,10 @@ class IncidentWorkflow:
             async with self.writing:
                 await self._attend()
             await self._sent()
+        if self.run_handle is not None:
+            # Terminated by an operator, it failed: its outcome never came either.
+            with contextlib.suppress(ChildWorkflowError):
+                await self.run_handle
         self.to_forward.extend(self.pending)
         self.pending = []
         while self.to_forward:
@@ -459,7 +468,7 @@ class IncidentWorkflow:
         return (
             bool(self.run_results)
             or remediation.ready_to_run(self.state)
-            or remediation.decision_due(self.state)
+            or remediation.decision_due(self.state, workflow.now())
         )
 
     async def _remediate(self) -> None:
@@ -473,29 +482,33 @@ class IncidentWorkflow:
             if remediation.awaiting_approval(self.state) or remediation.ready_to_run(self.state):
                 await self._write(remediation.withdrawn(self.state, workflow.now()))
             return
-        if remediation.decision_due(self.state):
+        if remediation.decision_due(self.state, workflow.now()):
             outcome: DecisionOutcome = await workflow.execute_local_activity_method(
                 Decider.decide,
                 DecisionRequest(incident=self.state.model_dump(mode="json")),
                 start_to_close_timeout=DECISION_TIMEOUT,
                 retry_policy=DB_WRITE_RETRY,
             )
-            await self._write(remediation.decided(self.state, outcome, workflow.now()), new_decision=True)
-        if remediation.ready_to_run(self.state):
-            await self._start_run()
+            decided = remediation.decided(self.state, outcome, workflow.now())
+            if remediation.ready_to_run(decided):  # one write for the decision and the run it starts
+                decided = await self._start_run(decided)
+            await self._write(decided, new_decision=True)
+        elif remediation.ready_to_run(self.state):  # approved, or asked for by someone who may approve
+            await self._write(await self._start_run(self.state))
 
-    async def _start_run(self) -> None:
-        run = self.state.remediation
+    async def _start_run(self, state: IncidentState) -> IncidentState:
+        """Starts the approved run; the state that says it runs, for the caller to write."""
+        run = state.remediation
         assert run is not None
-        await workflow.start_child_workflow(
+        self.run_handle = await workflow.start_child_workflow(
             RemediationWorkflow.run,
-            RemediationInput(incident_id=self.state.incident_id, run_id=run.run_id, plan=run.plan),
+            RemediationInput(incident_id=state.incident_id, run_id=run.run_id, plan=run.plan),
             id=run.run_id,
             # Continuing as new must not cut a run short; the run reports back by workflow id.
             parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"{run.runbook_name} on {self.state.asset_name}"[:200],
+            static_summary=f"{run.runbook_name} on {state.asset_name}"[:200],
         )
-        await self._write(remediation.started(self.state, workflow.now()))
+        return remediation.started(state, workflow.now())
 
     async def _approval_timed_out(self) -> bool:
         """Escalate if the approval awaited has timed out (holds `writing`); False if none had."""

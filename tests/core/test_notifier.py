@@ -338,3 +338,26 @@ async def test_a_database_failure_is_retried_by_temporal_and_sends_nothing_twice
     expected = {"in_app": [alice.id], "email": [alice.id], "slack": [alice.id]}
     assert [r.delivered for r in results] == [expected, expected]
     assert len(mailbox.received) == 1 and len(slack.posts) == 1
+
+
+async def test_alert_text_cannot_break_email_headers_or_ping_slack(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    company_id: str,
+    mailbox: Mailbox,
+    slack: SlackReceiver,
+) -> None:
+    alice = await add_user(sessions)
+    req = notify_request(
+        company_id,
+        [alice.id],
+        title="disk full\r\nBcc: victim@example.com",
+        body="<!channel> & <https://x.example|y>",
+    )
+    result = await notify(notifier(sessions, settings), req)
+    assert result.failed == {}
+    ((rcpts, email),) = mailbox.received
+    assert rcpts == [alice.email] and email["Bcc"] is None
+    assert email["Subject"] == "[CRITICAL] disk full Bcc: victim@example.com"
+    (post,) = slack.posts
+    assert "<!channel>" not in post["text"] and "&lt;!channel&gt; &amp;" in post["text"]

@@ -23,8 +23,10 @@ class Message:
 
     @classmethod
     def of(cls, req: NotifyRequest, public_url: str) -> Message:
+        # Titles carry alert text from outside: no line breaks may reach an email header.
+        title = " ".join(req.title.split())
         return cls(
-            subject=f"[{req.severity.value.upper()}] {req.title}",
+            subject=f"[{req.severity.value.upper()}] {title}",
             body=req.body,
             link=absolute_link(req.link, req.incident_id, public_url),
             severity=req.severity.value,

@@ -10,11 +10,16 @@ from core.notifications.slack_setting import webhook_url_refusal
 from core.settings import Settings
 
 
+def _escaped(text: str) -> str:
+    """Slack reads <...> as links and mentions: alert text must not ping @channel or hide a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_text(message: Message) -> str:
-    lines = [f"*{message.subject}*"]
+    lines = [f"*{_escaped(message.subject)}*"]
     if message.body:
-        lines.append(message.body)
-    lines.append(f"<{message.link}|Open in Alert Whisperer>")
+        lines.append(_escaped(message.body))
+    lines.append(f"<{_escaped(message.link)}|Open in Alert Whisperer>")
     return "\n".join(lines)
 
 

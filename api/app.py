@@ -26,17 +26,27 @@ from api.routes import (
     companies,
     company_aws_access,
     company_credentials,
+    company_slack,
     incident_actions,
     incidents,
     maintenance_windows,
     me,
+    notification_preferences,
+    notifications,
     remediation,
     runbooks,
     users,
 )
 from api.webhooks.openapi import RAW_BODY_MODELS
 from core.companies.secrets import SecretStoreUnavailable
-from core.errors import AccountError, AwsAccessInvalid, CompanyInUse, EmailTaken, Forbidden
+from core.errors import (
+    AccountError,
+    AwsAccessInvalid,
+    CompanyInUse,
+    EmailTaken,
+    Forbidden,
+    NotificationSettingInvalid,
+)
 from core.runtime import Services, build_services
 from core.security import PasswordChecksBusy
 from core.settings import Settings
@@ -48,6 +58,7 @@ UI_DIR = Path(ui.__file__).resolve().parent
 ERROR_STATUS: dict[type[Exception], int] = {
     AccountError: 422,
     AwsAccessInvalid: 422,
+    NotificationSettingInvalid: 422,
     EmailTaken: 409,
     Forbidden: 403,
     CompanyInUse: 409,
@@ -89,10 +100,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         alerts,
         auth,
         me,
+        notification_preferences,
+        notifications,
         agent,
         companies,
         company_credentials,
         company_aws_access,
+        company_slack,
         users,
         audit,
         maintenance_windows,

@@ -27,6 +27,10 @@ class AwsAccessInvalid(ValueError):
     """A company's AWS access settings do not fit together, or one is malformed (HTTP 422)."""
 
 
+class NotificationSettingInvalid(ValueError):
+    """A notification setting cannot be used, e.g. a Slack webhook URL outside hooks.slack.com (HTTP 422)."""
+
+
 class RoutingFailed(Exception):
     """Temporal could not take the alert now; it stays stored and is redelivered later. Not an HTTP error:
     the webhook answers 202 (queued).

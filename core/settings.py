@@ -132,6 +132,20 @@ class Settings(BaseSettings):
     executor_output_tail_bytes: int = Field(4096, ge=256, le=1_000_000)
     ssm_poll_interval_s: float = Field(2.0, gt=0, le=60)
 
+    # Notifications (core/notifications/, docs/notifications.md). Email is off (recorded as skipped) until
+    # smtp_host is set. STARTTLS upgrades the connection on the submission port; set false only for a
+    # relay on the same host or a test server.
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "Alert Whisperer <alert-whisperer@localhost>"
+    smtp_timeout_s: float = Field(10.0, gt=0, le=120)
+    slack_timeout_s: float = Field(10.0, gt=0, le=120)
+    # Where people reach the web UI: links in emails and Slack posts are made absolute with it.
+    public_url: str = "http://127.0.0.1:8000"
+
     # Alerts accepted but not yet in an incident are handed to the workflows again after this long.
     redelivery_after_s: int = 20
     redelivery_interval_s: int = 15

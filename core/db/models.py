@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db.types import UTCDateTime
@@ -54,6 +54,9 @@ class Company(SQLModel, table=True):
     aws_region: str | None = Field(default=None, max_length=40)
     aws_access_key_id_encrypted: str | None = None
     aws_secret_access_key_encrypted: str | None = None
+    # The company's Slack incoming webhook for notifications (core/notifications/slack_setting.py),
+    # encrypted like the local HMAC secret: the URL itself is the credential.
+    slack_webhook_encrypted: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
 
 
@@ -359,3 +362,55 @@ class LlmUsage(SQLModel, table=True):
     company_id: str = Field(primary_key=True, max_length=40)
     day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD
     tokens: int = 0
+
+
+class Notification(SQLModel, table=True):
+    """One notification to one user: the in-app channel, and what its other channels' deliveries refer to.
+
+    (notification_key, user_id) is unique: the workflow's deterministic key makes a repeated request a
+    no-op (core/notifications/dispatcher.py)."""
+
+    __table_args__ = (
+        UniqueConstraint("notification_key", "user_id", name="uq_notification_key_user"),
+        Index("ix_notification_user_created", "user_id", "created_at"),
+    )
+    id: str = Field(default_factory=lambda: new_id("ntf"), primary_key=True, max_length=40)
+    notification_key: str = Field(max_length=200)
+    user_id: str = Field(max_length=40)
+    company_id: str = Field(max_length=40)
+    incident_id: str = Field(max_length=120)
+    kind: str = Field(max_length=30)
+    severity: str = Field(max_length=10)
+    title: str = Field(max_length=300)
+    body: str = ""
+    link: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class NotificationDelivery(SQLModel, table=True):
+    """What became of one channel of one notification: the check-and-mark that sends it at most once.
+
+    status: "sending" (claimed by an attempt), "sent", "failed", "skipped". `user_id` is "*" for a
+    channel sent once per company (Slack)."""
+
+    __tablename__ = "notification_delivery"
+    notification_key: str = Field(primary_key=True, max_length=200)
+    user_id: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=20)
+    status: str = Field(max_length=10)
+    attempts: int = 0
+    last_error: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class NotificationPreference(SQLModel, table=True):
+    """A user's choice of channels per severity and quiet hours (core/notifications/preferences.py);
+    no row: the defaults."""
+
+    __tablename__ = "notification_preference"
+    user_id: str = Field(foreign_key="user.id", primary_key=True, max_length=40)
+    channels: dict[str, Any] = _json(dict)
+    quiet_hours: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    email: str | None = Field(default=None, max_length=320)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -32,7 +32,7 @@ from api.permissions import PUBLIC, ROLE_PERMISSIONS, CanReadCompanies, Permissi
 from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.companies.service import issue_api_key
-from core.db.models import MaintenanceWindow, Runbook
+from core.db.models import MaintenanceWindow, Notification, Runbook
 from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.signin import cheap_password_hashes, device, login
@@ -244,6 +244,23 @@ async def _own_session(call: Call) -> str:
     return str(next(s["id"] for s in sessions.json() if s["current"]))
 
 
+async def _own_notification(call: Call) -> str:
+    if call.caller is None:
+        return "ntf_nosuch"
+    async with call.stack.services.sessions() as session, session.begin():
+        notification = Notification(
+            notification_key=f"incident-x:assignment:{uuid.uuid4().hex[:8]}",
+            user_id=call.caller.id,
+            company_id=call.company.id,
+            incident_id="incident-x",
+            kind="assignment",
+            severity="high",
+            title="Assigned to you",
+        )
+        session.add(notification)
+    return notification.id
+
+
 # Path parameter name -> what it names and how to make a fresh one. A new route with a parameter not
 # listed here fails the test until it is added.
 PATH_FIXTURES: dict[str, tuple[Scope, Callable[[Call], Awaitable[str]]]] = {
@@ -255,6 +272,7 @@ PATH_FIXTURES: dict[str, tuple[Scope, Callable[[Call], Awaitable[str]]]] = {
     "window_id": (Scope.TENANT, _maintenance_window),
     "runbook_id": (Scope.TENANT, _runbook),
     "session_id": (Scope.OWN, _own_session),
+    "notification_id": (Scope.OWN, _own_notification),
 }
 
 

@@ -1,0 +1,1 @@
+"""Notifications as workflows ask for them: sandbox-safe types only (`types.py`)."""

@@ -1,4 +1,8 @@
-"""Notifications as the incident workflow sends them. Sandbox-safe."""
+"""What a workflow asks the `notify` activity for, and what it answers.
+
+Sandbox-safe: pydantic models and enums only. The activity is `activities/notifications.py`
+(`Notifier.notify`); channels, preferences and once-only delivery are core's, `core/notifications/`.
+"""
 
 from __future__ import annotations
 
@@ -18,20 +22,38 @@ class NotificationKind(StrEnum):
     runbook_failed = "runbook_failed"
 
 
+class Channel(StrEnum):
+    in_app = "in_app"
+    email = "email"
+    slack = "slack"  # the company's Slack incoming webhook: one post per notification, not per user
+
+
 class NotifyRequest(BaseModel):
-    # Chosen by the workflow, deterministic: a retried or replayed send never notifies twice.
-    notification_key: str
+    """One notification to some users.
+
+    `notification_key` is chosen by the workflow and deterministic, e.g.
+    f"{incident_id}:sla_warning:response:75": every channel is sent at most once per (key, user), however
+    often the activity is retried or the workflow asks again, so the same key must never name two
+    different notifications.
+    """
+
+    notification_key: str = Field(min_length=1, max_length=200)
     company_id: str
     incident_id: str
     kind: NotificationKind
     severity: Severity
-    title: str
+    title: str = Field(max_length=300)
     body: str = ""
-    user_ids: list[str]
+    user_ids: list[str] = Field(default_factory=list)
+    # Absolute, or a path under AW_PUBLIC_URL; default: the incident's page.
     link: str | None = None
 
 
 class NotifyResult(BaseModel):
+    """Per channel, whom it reached. Channel failures never raise: they are recorded (visible in
+    GET /api/notifications) and listed here, keyed "channel/user_id" ("slack" alone: one post per company).
+    `skipped` lists "channel/user_id: reason" (quiet hours, no SMTP host, no Slack webhook, ...)."""
+
     delivered: dict[str, list[str]] = Field(default_factory=dict)
     failed: dict[str, str] = Field(default_factory=dict)
     skipped: list[str] = Field(default_factory=list)

@@ -84,8 +84,9 @@ REMEDIATION_ACTIVE_ERROR = "RemediationInProgress"
 # chain. Runs without the marker do none of it. Deprecate like the patches above.
 SLA_PATCH = "sla-clocks-and-escalation"
 NOT_ACKNOWLEDGEABLE_ERROR = "NotAcknowledgeable"
-# Notifications retry inside their activity per channel; these retries cover the database.
-NOTIFY_TIMEOUT = timedelta(minutes=2)
+# Notifications retry each channel inside their activity (about a minute); these retries cover the
+# database, after a dead attempt's claim on a channel has lapsed.
+NOTIFY_TIMEOUT = timedelta(minutes=5)
 # A decision may try several providers, each bounded by AW_MAX_DECISION_SECONDS, before rules decide.
 DECISION_TIMEOUT = timedelta(minutes=5)
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.

@@ -30,6 +30,7 @@ from api.routes import (
     maintenance_windows,
     me,
     remediation,
+    remediation_figures,
     runbooks,
     users,
 )
@@ -96,6 +97,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         audit,
         maintenance_windows,
         remediation,
+        remediation_figures,
         runbooks,
     ):
         app.include_router(module.router)

@@ -33,4 +33,7 @@ async def figures(
     try:
         return await remediation_figures(session, scope, since, until)
     except InvalidRange as err:
-        raise HTTPException(422, str(err)) from None
+        # The shape of FastAPI's own validation errors, so clients parse one 422 format.
+        raise HTTPException(
+            422, [{"loc": ["query", "since"], "msg": str(err), "type": "value_error"}]
+        ) from None

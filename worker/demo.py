@@ -19,7 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.ingest.signature import sign_with_delivery_id
-from worker.demo_lifecycle import AdminLogin, Lifecycle, await_settled, company_of, print_lifecycle, sign_in
+from worker.demo_lifecycle import (
+    AdminLogin,
+    Lifecycle,
+    await_settled,
+    company_of,
+    print_lifecycle,
+    runbook_figures,
+    sign_in,
+)
 
 
 @dataclass(frozen=True)
@@ -220,6 +228,7 @@ async def run_demo(
         summary.lifecycle = await await_settled(
             client, url, token, company_id, of_this_stream, wait_s=wait_s, console=console
         )
+        summary.lifecycle.figures = await runbook_figures(client, url, token, company_id, started_at)
         print_lifecycle(console, summary.lifecycle)
     return summary
 

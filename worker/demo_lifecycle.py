@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 import httpx
@@ -70,6 +71,7 @@ def unsettled(incident: dict[str, Any]) -> bool:
 @dataclass
 class Lifecycle:
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    figures: dict[str, Any] | None = None  # GET /api/remediation/figures since the stream began
     settled: bool = False
     waited_s: float = 0.0
 
@@ -111,6 +113,7 @@ class Lifecycle:
             "guardrail_escalations": self.guardrail_escalations,
             "settled": self.settled,
             "waited_s": round(self.waited_s, 1),
+            "runbook_runs": self.figures["runbooks"] if self.figures else None,
             "by_signature": {
                 signature: {"runbook": runbook or None, **counts}
                 for signature, (runbook, counts) in self.by_signature().items()
@@ -154,6 +157,32 @@ async def company_of(client: httpx.AsyncClient, url: str, token: str, incident_i
     )
     response.raise_for_status()
     return str(response.json()["company_id"])
+
+
+async def runbook_figures(
+    client: httpx.AsyncClient, url: str, token: str, company_id: str, since: datetime
+) -> dict[str, Any]:
+    """The company's figures since the stream began, as `GET /api/remediation/figures` computes them."""
+    response = await client.get(
+        f"{url}/api/remediation/figures",
+        params={"company_id": company_id, "since": since.isoformat()},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response.raise_for_status()
+    figures: dict[str, Any] = response.json()
+    return figures
+
+
+def print_runbook_runs(console: Console, figures: dict[str, Any]) -> None:
+    table = Table(title="Runbook runs (GET /api/remediation/figures)")
+    table.add_column("runbook")
+    table.add_column("runs", justify="right")
+    table.add_column("succeeded", justify="right")
+    table.add_column("failed / rolled back", justify="right")
+    for row in figures["runbooks"]:
+        name = f"[demo] {row['name']}" if row["demo"] else str(row["name"] or row["runbook_id"])
+        table.add_row(escape(name), str(row["runs"]), str(row["succeeded"]), str(row["failed"]))
+    console.print(table)
 
 
 async def await_settled(
@@ -219,13 +248,17 @@ def print_lifecycle(console: Console, lifecycle: Lifecycle) -> None:
     signatures = Table(title=escape("By alert signature ([demo]: a harmless runbook on the local executor)"))
     signatures.add_column("signature")
     signatures.add_column("runbook")
-    for outcome in OUTCOME_LABELS:
+    shown = [o for o in OUTCOME_LABELS if o != "other" or outcomes["other"]]
+    for outcome in shown:
         signatures.add_column(outcome.replace("_", " "), justify="right")
     for signature, (runbook, counts) in sorted(lifecycle.by_signature().items()):
         signatures.add_row(
-            escape(signature), escape(runbook), *(str(counts[o]) if counts[o] else "" for o in OUTCOME_LABELS)
+            escape(signature), escape(runbook), *(str(counts[o]) if counts[o] else "" for o in shown)
         )
     console.print(signatures)
+
+    if lifecycle.figures is not None:
+        print_runbook_runs(console, lifecycle.figures)
 
     healed_share = lifecycle.self_healing_share
     if healed_share is not None:

@@ -54,4 +54,7 @@ def test_demo_reports_incidents_healed_awaiting_approval_rolled_back_and_escalat
     )
     assert lifecycle["self_healing_share"] == pytest.approx(lifecycle["healed"] / lifecycle["incidents"])
     assert lifecycle["by_signature"]["http_5xx_rate"]["runbook"].startswith("[demo] ")
+    runs = {r["name"]: r for r in lifecycle["runbook_runs"]}
+    assert runs["Demo: rebuild query plans (rolls back)"]["failed"] >= 1
+    assert runs["Demo: recycle web workers"]["succeeded"] >= 1 and runs["Demo: recycle web workers"]["demo"]
     assert "Self-healing share" in done.stdout and "[demo] Demo: recycle web workers" in done.stdout

@@ -34,6 +34,7 @@ from api.routes import (
     notification_preferences,
     notifications,
     remediation,
+    remediation_figures,
     runbooks,
     users,
 )
@@ -112,6 +113,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         maintenance_windows,
         remediation,
         incident_actions,
+        remediation_figures,
         runbooks,
     ):
         app.include_router(module.router)

@@ -53,6 +53,18 @@ async def company_or_404(session: AsyncSession, principal: Principal, company_id
     return company
 
 
+async def company_scope(
+    session: AsyncSession, principal: Principal, company_id: str | None
+) -> list[str] | None:
+    """The companies a read across companies covers: the one asked for (404 unless the caller's), else
+    every company of the caller; None means every company (the MSP)."""
+    if company_id is not None:
+        return [(await company_or_404(session, principal, company_id)).id]
+    if principal.actor.sees_every_company:
+        return None
+    return sorted(principal.actor.company_ids)
+
+
 async def user_or_404(session: AsyncSession, principal: Principal, user_id: str) -> User:
     query = scoped_users(select(User), principal).where(User.id == user_id)
     user = (await session.execute(query)).scalar_one_or_none()

@@ -215,21 +215,58 @@ def demo(
     count: int = 200,
     api_key: Annotated[str | None, typer.Option(envvar="AW_DEMO_API_KEY")] = None,
     hmac_secret: Annotated[str | None, typer.Option(envvar="AW_DEMO_HMAC_SECRET")] = None,
+    admin_email: Annotated[
+        str | None, typer.Option(envvar="AW_DEMO_ADMIN_EMAIL", help="Signs in to read the incidents back")
+    ] = None,
+    admin_password: Annotated[str | None, typer.Option(envvar="AW_DEMO_ADMIN_PASSWORD")] = None,
+    company_id: Annotated[
+        str | None, typer.Option(help="The company the stream goes to (default: from its incidents)")
+    ] = None,
     credentials: Path = Path("data/demo-credentials.json"),
     seed: int = 7,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait at most for the incidents' runbooks to settle")
+    ] = 60.0,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the results to this file as JSON")
+    ] = None,
 ) -> None:
-    """Send a realistic signed alert stream to a running instance (defaults to the dev demo tenant)."""
+    """Send a realistic signed alert stream to a running instance (defaults to the dev demo tenant), then
+    show what became of its incidents: healed by themselves, awaiting approval, or escalated."""
     from worker.demo import run_demo
+    from worker.demo_lifecycle import AdminLogin, SignInFailed
 
+    stored = json.loads(credentials.read_text()) if credentials.exists() else {}
+    api_key, hmac_secret = api_key or stored.get("api_key"), hmac_secret or stored.get("hmac_secret")
     if not (api_key and hmac_secret):
-        if not credentials.exists():
-            console.print(
-                f"[red]No --api-key/--hmac-secret and no {credentials}; start `make run` first "
-                "or create a company with `alert-whisperer company create NAME`."
+        console.print(
+            f"[red]No --api-key/--hmac-secret and no {credentials}; start `make run` first "
+            "or create a company with `alert-whisperer company create NAME`."
+        )
+        raise typer.Exit(2)
+    admin_email = admin_email or stored.get("admin_email")
+    admin_password = admin_password or stored.get("admin_password")
+    login = AdminLogin(admin_email, admin_password) if admin_email and admin_password else None
+    if company_id is None and api_key == stored.get("api_key"):
+        company_id = stored.get("company_id")
+    try:
+        summary = asyncio.run(
+            run_demo(
+                url,
+                api_key,
+                hmac_secret,
+                rate=rate,
+                count=count,
+                seed=seed,
+                login=login,
+                company_id=company_id,
+                wait_s=wait,
             )
-            raise typer.Exit(2)
-        stored = json.loads(credentials.read_text())
-        api_key, hmac_secret = stored["api_key"], stored["hmac_secret"]
-    summary = asyncio.run(run_demo(url, api_key, hmac_secret, rate=rate, count=count, seed=seed))
+        )
+    except SignInFailed as err:
+        console.print(f"[red]{err}")
+        raise typer.Exit(2) from None
+    if json_file is not None:
+        json_file.write_text(json.dumps(summary.as_json(count), indent=2))
     if summary.errors and not (summary.statuses[200] + summary.statuses[202]):
         sys.exit(1)

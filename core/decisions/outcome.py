@@ -15,6 +15,8 @@ from workflows.remediation.types import Decision, DecisionAction, DecisionOutcom
 # A provider's own confidence counts as this many runs' worth of evidence against the runbook's history.
 PRIOR_WEIGHT = 2
 GUARDRAIL_CONFIDENCE = 0.95
+# Starts the sentence a guardrail escalation adds to the reasoning (the demo counts those by it).
+GUARDRAIL_MARK = "Guardrail:"
 
 
 def blended_confidence(stated: float, history: RunbookHistory) -> float:
@@ -111,7 +113,7 @@ def decide_outcome(
             DecisionAction.ESCALATE_TO_TECH,
             None,
             GUARDRAIL_CONFIDENCE,
-            f"{proposal.reasoning} Guardrail: runbook {runbook.name!r} already ran {runs} time(s) on "
+            f"{proposal.reasoning} {GUARDRAIL_MARK} runbook {runbook.name!r} already ran {runs} time(s) on "
             f"{ctx.incident.asset_name} in the last hour (company limit {policy.max_runs_per_asset_hour} "
             "per hour), so the incident escalates to a technician instead of running it again.",
         )

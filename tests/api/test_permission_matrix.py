@@ -287,6 +287,16 @@ BODY_FIXTURES: dict[tuple[str, str], tuple[Scope, Callable[[Call], Awaitable[dic
 }
 
 
+async def _company_query(call: Call) -> dict[str, str]:
+    return {"company_id": call.company.id}
+
+
+# Routes whose query names something: what to send and what it names.
+QUERY_FIXTURES: dict[tuple[str, str], tuple[Scope, Callable[[Call], Awaitable[dict[str, str]]]]] = {
+    ("GET", "/api/remediation/figures"): (Scope.TENANT, _company_query),
+}
+
+
 def path_parameters(route: APIRoute) -> list[str]:
     """Its path parameters, including those only a dependency (such as `ScopedCompany`) declares."""
     names, pending = [], [route.dependant]
@@ -335,10 +345,11 @@ async def call_as(
     body: dict[str, Any] | None = {} if method in WITH_BODY else None
     if (method, path) in BODY_FIXTURES:
         body = await BODY_FIXTURES[(method, path)][1](call)
+    params = await QUERY_FIXTURES[(method, path)][1](call) if (method, path) in QUERY_FIXTURES else None
     # A connection of its own: none idles in a pool while the fixtures of the parallel calls are made, so
     # none is closed by the server's keep-alive timeout just as it is reused.
     async with httpx.AsyncClient(timeout=60) as http:
-        response = await http.request(method, f"{stack.url}{url}", headers=headers, json=body)
+        response = await http.request(method, f"{stack.url}{url}", headers=headers, json=body, params=params)
     return url, response
 
 
@@ -365,8 +376,9 @@ async def test_every_route_answers_each_caller_as_the_matrix_says(stack: Stack) 
         async with parallel:
             url, response = await call_as(stack, other, method, path, route, caller)
         scopes = {PATH_FIXTURES[name][0] for name in path_parameters(route)}
-        if (method, path) in BODY_FIXTURES:
-            scopes.add(BODY_FIXTURES[(method, path)][0])
+        for fixtures in (BODY_FIXTURES, QUERY_FIXTURES):
+            if (method, path) in fixtures:
+                scopes.add(fixtures[(method, path)][0])
         want = expected_outcome(declared_permissions(route), caller, scopes)
         if want == observed_outcome(response):
             return None

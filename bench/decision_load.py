@@ -48,6 +48,8 @@ def add_bench_runbooks(session: AsyncSession, company_id: str) -> None:
 
 COUNTED = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: "workflow tasks",
+    # A task whose completion the server refused (a new event arrived meanwhile): done again.
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED: "workflow tasks failed",
     EventType.EVENT_TYPE_MARKER_RECORDED: "local activities",
     EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activities",
     EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: "child workflows",

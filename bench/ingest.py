@@ -68,7 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--latency-rate",
         type=float,
-        help="alerts/s of the latency run (default: half the measured end-to-end throughput)",
+        help="alerts/s of the latency run (default: half the measured end-to-end throughput of the "
+        "tenant it sends to: the decisions tenant on a stack started here)",
     )
     parser.add_argument("--latency-seconds", type=float, default=5.0)
     parser.add_argument(

@@ -317,7 +317,9 @@ async def run_phases(bench: Bench) -> dict[str, Any]:
             figures["round_trips"] = await round_trip_phase(
                 bench, figures["throughput"]["prefix"], figures["decisions"]["prefix"]
             )
-    rate = bench.args.latency_rate or default_latency_rate(figures["throughput"])
+    # Half the end-to-end rate of the pipeline the latency run sends to: with decisions where it has them.
+    measured = figures.get("decisions") or figures["throughput"]
+    rate = bench.args.latency_rate or default_latency_rate(measured)
     figures["latency"] = await latency_phase(bench, rate)
     if bench.args.storm > 0:
         figures["storm"] = await storm_phase(bench)

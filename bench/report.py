@@ -234,7 +234,7 @@ def build_table(figures: dict[str, Any]) -> Table:
         sections.append(
             (
                 f"Start ceiling: {ceiling['starts']} bare eager workflow starts, nothing else",
-                start_ceiling_rows(ceiling, base),
+                start_ceiling_rows(ceiling, base or {}),
             )
         )
     for title, rows in sections:

@@ -1,4 +1,5 @@
-"""Reads the database to see when accepted alerts are counted in their incidents."""
+"""Reads the database to see when accepted alerts are counted in their incidents, and what the incidents
+decided and ran."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import text
 
 from core.db.engine import create_engine, session_factory
 from core.security import api_key_hash
+from workflows.remediation.types import ACTIVE_REMEDIATION
 
 POLL_S = 0.05
 
@@ -26,6 +28,28 @@ INCIDENTS_FOR_KEY = text(
     "SELECT count(*) FROM incident WHERE company_id = :c AND asset_name = :a AND signature = :s"
 )
 COMPANY_BY_KEY = text("SELECT company_id FROM company_api_key WHERE key_hash = :h")
+DECISIONS_BY_ACTION = text(
+    "SELECT action, count(*) FROM decision WHERE company_id = :c AND asset_name LIKE :p GROUP BY action"
+)
+RUNS_BY_STATUS = text(
+    "SELECT status, count(*) FROM remediation_run WHERE company_id = :c AND asset_name LIKE :p"
+    " GROUP BY status"
+)
+# A JSON column may hold SQL NULL or JSON null for "none".
+_NONE = "coalesce(CAST({} AS TEXT), 'null') = 'null'"
+# Visible open incidents that have not decided yet: a decision is still to come.
+UNDECIDED = text(
+    "SELECT count(*) FROM incident WHERE company_id = :c AND asset_name LIKE :p"
+    " AND status IN ('new', 'in_progress', 'escalated') AND " + _NONE.format("decision")
+)
+INCIDENT_IDS = text(
+    "SELECT id, NOT " + _NONE.format("remediation") + " FROM incident"
+    " WHERE company_id = :c AND asset_name LIKE :p ORDER BY id LIMIT :n"
+)
+ACTIVE_RUN_STATUSES = frozenset(s.value for s in ACTIVE_REMEDIATION)
+# Decisions follow alerts within milliseconds; counts that stay put this long, with no run active and
+# no visible incident undecided, are taken as settled.
+SETTLED_QUIET_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,21 @@ class Counts:
     def covers(self, accepted: int) -> bool:
         # Every alert the benchmark sends is firing, so both must equal what the API accepted.
         return self.attached == accepted and self.alert_sum == accepted
+
+
+@dataclass(frozen=True)
+class DecisionCounts:
+    decisions: dict[str, int]  # by action
+    runs: dict[str, int]  # by status
+    undecided: int  # visible open incidents without a decision
+
+    @property
+    def active_runs(self) -> int:
+        return sum(n for status, n in self.runs.items() if status in ACTIVE_RUN_STATUSES)
+
+    @property
+    def settled(self) -> bool:
+        return self.undecided == 0 and self.active_runs == 0
 
 
 @dataclass(frozen=True)
@@ -93,3 +132,38 @@ class IncidentCounter:
             if time.perf_counter() > deadline:
                 return CountResult(counts, None)
             await asyncio.sleep(POLL_S)
+
+    async def decision_counts(self, prefix: str) -> DecisionCounts:
+        params = {"c": self.company_id, "p": f"{prefix}-%"}
+        async with self._sessions() as session:
+            decisions = (await session.execute(DECISIONS_BY_ACTION, params)).all()
+            runs = (await session.execute(RUNS_BY_STATUS, params)).all()
+            undecided = (await session.execute(UNDECIDED, params)).scalar_one()
+        return DecisionCounts(
+            decisions={str(a): int(n) for a, n in decisions},
+            runs={str(s): int(n) for s, n in runs},
+            undecided=int(undecided),
+        )
+
+    async def wait_settled(self, prefix: str, timeout_s: float) -> tuple[DecisionCounts, float | None]:
+        """Polls until every visible incident of the phase has decided and no run is active, with the
+        counts unchanged for SETTLED_QUIET_S; the counts, and when they first stood (None: timed out)."""
+        deadline = time.perf_counter() + timeout_s
+        last, since = await self.decision_counts(prefix), time.perf_counter()
+        while True:
+            await asyncio.sleep(POLL_S)
+            counts = await self.decision_counts(prefix)
+            now = time.perf_counter()
+            if counts != last:
+                last, since = counts, now
+            elif counts.settled and now - since >= SETTLED_QUIET_S:
+                return counts, since
+            if now > deadline:
+                return counts, None
+
+    async def incident_ids(self, prefix: str, limit: int) -> list[tuple[str, bool]]:
+        """Up to `limit` incidents of the phase: (id, whether it proposed a runbook run)."""
+        params = {"c": self.company_id, "p": f"{prefix}-%", "n": limit}
+        async with self._sessions() as session:
+            rows = (await session.execute(INCIDENT_IDS, params)).all()
+        return [(str(i), bool(r)) for i, r in rows]

@@ -1,10 +1,11 @@
 """The stack the benchmark measures: the embedded default, started in this process or in a child process.
 
 It is what `alert-whisperer dev` runs (same building blocks, same Temporal pragmas, eager start, the
-redelivery loop), built here rather than by launching that command so that the benchmark gets a
-fresh tenant, free ports, a headless Temporal and a raised tenant rate limit. With `timed`, timers at
-its seams (bench/timings.py) say where the time goes, at a cost of about 12 % of the stack's CPU; without,
-the stack is exactly the product as shipped.
+redelivery loop), built here rather than by launching that command so that the benchmark gets fresh
+tenants (one intake-only, one that decides and runs runbooks on the local executor), free ports, a
+headless Temporal and a raised tenant rate limit. With `timed`, timers at its seams (bench/timings.py)
+say where the time goes, at a cost of about 12 % of the stack's CPU; without, the stack is exactly the
+product as shipped.
 
 Run as a script it is the child: it starts the stack in `--data-dir`, says where it answers on stdout,
 and stops when its standard input closes or it gets SIGTERM/SIGINT.
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import uvicorn
+from decision_load import add_bench_runbooks
 from timings import Timings, timed_asgi, timed_client, timed_services
 
 from api.app import create_app
@@ -39,13 +41,22 @@ from core.temporal import connect
 from worker import temporal_server
 from worker.cli import run_service
 from worker.worker import build_worker, ensure_redelivery_loop
+from workflows.policy import CompanyPolicy
 
 READY_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True)
+class TenantCredentials:
+    company_id: str
+    api_key: str
+    hmac_secret: str
+
+
+@dataclass(frozen=True)
 class StackInfo:
-    """Where the stack answers and the tenant the benchmark sends as."""
+    """Where the stack answers and the tenants the benchmark sends as: the first one's incidents only
+    correlate (automation off); `decisions` decides and runs runbooks (None on a stack not started here)."""
 
     url: str
     database_url: str | None
@@ -56,6 +67,12 @@ class StackInfo:
     # Processes whose CPU time the report shows; None where the benchmark does not own them.
     temporal_pid: int | None = None
     app_pid: int | None = None
+    decisions: TenantCredentials | None = None
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> StackInfo:
+        decisions = message.pop("decisions", None)
+        return cls(**message, decisions=TenantCredentials(**decisions) if decisions else None)
 
 
 Breakdown = dict[str, dict[str, float]]
@@ -93,13 +110,28 @@ def bench_settings(data_dir: Path, temporal_port: int, tenant_rate_limit: float)
         # The per-tenant limit (200/s by default) would measure the limiter, not the pipeline.
         rate_limit_per_s=tenant_rate_limit,
         rate_limit_burst=max(1000, int(tenant_rate_limit)),
+        # Decisions by the rules only (no LLM), and runbooks run as subprocesses on this host.
+        agent_provider=["rules"],
+        local_executor=True,
     )
 
 
-async def create_tenant(services: Services) -> tuple[str, str, str]:
+async def create_tenant(services: Services, policy: CompanyPolicy) -> TenantCredentials:
     async with services.sessions() as session, session.begin():
-        issued = await create_company(session, services.secrets, f"Bench {uuid.uuid4().hex[:8]}")
-    return issued.id, issued.api_key, issued.hmac_secret
+        issued = await create_company(
+            session, services.secrets, f"Bench {uuid.uuid4().hex[:8]}", policy=policy
+        )
+    return TenantCredentials(issued.id, issued.api_key, issued.hmac_secret)
+
+
+async def create_tenants(services: Services) -> tuple[TenantCredentials, TenantCredentials]:
+    """An intake-only tenant (automation off: incidents only correlate) and one that decides and runs
+    the benchmark's runbooks."""
+    intake = await create_tenant(services, CompanyPolicy(automation=False))
+    deciding = await create_tenant(services, CompanyPolicy(automation=True))
+    async with services.sessions() as session, session.begin():
+        add_bench_runbooks(session, deciding.company_id)
+    return intake, deciding
 
 
 @contextlib.asynccontextmanager
@@ -181,7 +213,7 @@ async def run_embedded(
         settings = bench_settings(data_dir, temporal_port, tenant_rate_limit)
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
         services = await stack.enter_async_context(product_services(settings, timings))
-        company_id, api_key, hmac_secret = await create_tenant(services)
+        intake, deciding = await create_tenants(services)
         await stack.enter_async_context(running_worker(services))
         url = await stack.enter_async_context(running_api(settings, services, timings))
         if timings is not None:
@@ -190,11 +222,12 @@ async def run_embedded(
             url=url,
             database_url=settings.database_url,
             temporal_address=settings.temporal_address,
-            company_id=company_id,
-            api_key=api_key,
-            hmac_secret=hmac_secret,
+            company_id=intake.company_id,
+            api_key=intake.api_key,
+            hmac_secret=intake.hmac_secret,
             temporal_pid=temporal_pid,
             app_pid=os.getpid(),
+            decisions=deciding,
         )
         yield RunningStack(info, timed_breakdown(timings) if timings else no_breakdown)
 
@@ -240,7 +273,7 @@ async def run_in_child(
         if ready is None:
             tail = (await asyncio.to_thread(log_path.read_text, errors="replace"))[-3000:]
             raise RuntimeError(f"the benchmark stack did not start (exit {child.returncode}):\n{tail}")
-        info = StackInfo(**ready)
+        info = StackInfo.from_message(ready)
         yield RunningStack(info, _breakdown_from(child) if timed else no_breakdown)
     finally:
         await _stop_child(child, info)

@@ -1,4 +1,5 @@
-"""Ingest benchmark: signed webhooks in, alerts counted in incidents out, against a naive Temporal baseline.
+"""Ingest benchmark: signed webhooks in, alerts counted in incidents out, against a naive Temporal baseline,
+intake-only and with decisions and runbook runs on the same stack.
 
     .venv/bin/python bench/ingest.py                       # full size, on a stack it starts and stops
     .venv/bin/python bench/ingest.py --alerts 300 --concurrency 20 --storm 300   # CI size
@@ -7,7 +8,8 @@
         --database-url sqlite+aiosqlite:///data/alert_whisperer.db [--temporal-address 127.0.0.1:7233]
 
 Exit status 1 only when a correctness check fails (an accepted alert never counted, a storm that opened
-more than one incident or saw errors); performance targets print PASS/FAIL but do not fail the run.
+more than one incident or saw errors, a decisions phase that decided nothing or healed nothing);
+performance targets print PASS/FAIL but do not fail the run.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--latency-rate",
         type=float,
-        help="alerts/s of the latency run (default: half the measured end-to-end throughput)",
+        help="alerts/s of the latency run (default: half the measured end-to-end throughput of the "
+        "tenant it sends to: the decisions tenant on a stack started here)",
     )
     parser.add_argument("--latency-seconds", type=float, default=5.0)
     parser.add_argument(
@@ -163,6 +166,16 @@ async def open_counter(stack: StackInfo) -> IncidentCounter | None:
     return await IncidentCounter.for_api_key(stack.database_url, stack.api_key)
 
 
+def decisions_side(stack: StackInfo, client: str) -> tuple[Tenant | None, IncidentCounter | None]:
+    """The tenant that decides and runs runbooks, and its counter; none on a stack not started here."""
+    if stack.decisions is None:
+        return None, None
+    creds = stack.decisions
+    tenant = Tenant(stack.url, creds.api_key, creds.hmac_secret, client=client)
+    counter = IncidentCounter(stack.database_url, creds.company_id) if stack.database_url else None
+    return tenant, counter
+
+
 def cpu_meter(stack: StackInfo) -> CpuMeter:
     if stack.app_pid == os.getpid():
         pids = {"temporal server": stack.temporal_pid, "API + worker + benchmark": stack.app_pid}
@@ -191,14 +204,26 @@ async def bench_main(args: argparse.Namespace) -> dict[str, Any]:
         stack = running.info
         counter = await open_counter(stack)
         tenant = Tenant(stack.url, stack.api_key, stack.hmac_secret, client=args.client)
+        deciding, deciding_counter = decisions_side(stack, args.client)
         progress = progress_for(stderr)
-        bench = Bench(args, running, tenant, counter, progress, cpu_meter(stack), uuid.uuid4().hex[:8])
+        bench = Bench(
+            args,
+            running,
+            tenant,
+            counter,
+            progress,
+            cpu_meter(stack),
+            uuid.uuid4().hex[:8],
+            decisions=deciding,
+            decisions_counter=deciding_counter,
+        )
         try:
             with progress:
                 figures = await run_phases(bench)
         finally:
-            if counter is not None:
-                await counter.close()
+            for opened in (counter, deciding_counter):
+                if opened is not None:
+                    await opened.close()
     shown_args = {k: str(v) for k, v in vars(args).items() if k not in ("api_key", "hmac_secret")}
     return {
         "stack": mode,
@@ -212,7 +237,13 @@ async def bench_main(args: argparse.Namespace) -> dict[str, Any]:
 
 def targets(figures: dict[str, Any]) -> list[Target]:
     """Performance targets (reported) and correctness checks (fail the run)."""
-    return performance_targets(figures) + storm_checks(figures.get("storm")) + counting_checks(figures)
+    return (
+        performance_targets(figures)
+        + decisions_targets(figures.get("decisions"), figures.get("throughput", {}))
+        + storm_checks(figures.get("storm"))
+        + counting_checks(figures)
+        + decisions_checks(figures.get("decisions"))
+    )
 
 
 def performance_targets(figures: dict[str, Any]) -> list[Target]:
@@ -244,6 +275,40 @@ def performance_targets(figures: dict[str, Any]) -> list[Target]:
     return checks
 
 
+DECISIONS_RATIO_TARGET = 0.7
+
+
+def decisions_targets(dec: dict[str, Any] | None, tp: dict[str, Any]) -> list[Target]:
+    if not dec:
+        return []
+    with_, without = dec.get("end_to_end_per_s"), tp.get("end_to_end_per_s")
+    ratio = with_ / without if with_ and without else None
+    return [
+        Target(
+            f"end-to-end with decisions ≥ {DECISIONS_RATIO_TARGET}x intake-only",
+            ratio is not None and ratio >= DECISIONS_RATIO_TARGET,
+            f"{ratio:.2f}x" if ratio is not None else "not measured",
+        )
+    ]
+
+
+def decisions_checks(dec: dict[str, Any] | None) -> list[Target]:
+    """The decisions figure means something only if decisions were made and runbooks healed incidents."""
+    if not dec or "decisions" not in dec:
+        return []
+    made, succeeded = sum(dec["decisions"].values()), dec["runs"].get("succeeded", 0)
+    return [
+        Target("decisions: incidents decided", made > 0, str(made), correctness=True),
+        Target("decisions: runbook runs succeeded", succeeded > 0, str(succeeded), correctness=True),
+        Target(
+            "decisions: all decided and no run left active",
+            bool(dec["settled"]),
+            f"{dec['undecided']} undecided, runs {dec['runs']}",
+            correctness=True,
+        ),
+    ]
+
+
 def storm_checks(storm: dict[str, Any] | None) -> list[Target]:
     if not storm:
         return []
@@ -263,7 +328,7 @@ def storm_checks(storm: dict[str, Any] | None) -> list[Target]:
 
 def counting_checks(figures: dict[str, Any]) -> list[Target]:
     checks = []
-    for name in ("throughput", "latency", "storm"):
+    for name in ("throughput", "decisions", "latency", "storm"):
         phase = figures.get(name)
         if phase and phase.get("counted") is not None:
             seen = (

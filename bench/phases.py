@@ -1,4 +1,5 @@
-"""The benchmark's phases: throughput, latency at a fixed rate, a storm on one key, and the baseline."""
+"""The benchmark's phases: throughput intake-only and with decisions, latency at a fixed rate, a storm on
+one key, and the baseline."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from baseline import run_baseline, run_start_ceiling
 from counting import IncidentCounter
 from cpu import CpuMeter
+from decision_load import round_trips
 from embedded_stack import RunningStack
 from progress_lines import LineProgress
 from rich.progress import Progress
@@ -31,9 +33,13 @@ NEW_KEY_FRACTION = 0.3
 STORM_MAX_CONCURRENCY = 200
 
 
+ROUND_TRIP_SAMPLE = 20  # incidents per kind whose histories are read
+
+
 @dataclass
 class Bench:
-    """What every phase needs: where to send, how to count, and how to show progress."""
+    """What every phase needs: where to send, how to count, and how to show progress. `tenant` is
+    intake-only; `decisions` (with its own counter) decides and runs runbooks, on a stack started here."""
 
     args: argparse.Namespace
     running: RunningStack
@@ -42,6 +48,14 @@ class Bench:
     progress: Progress | LineProgress
     cpu: CpuMeter
     run_id: str
+    decisions: Tenant | None = None
+    decisions_counter: IncidentCounter | None = None
+
+    def pipeline(self) -> tuple[Tenant, IncidentCounter | None]:
+        """Where latency and storm send: with decisions on where the stack has a tenant for them."""
+        if self.decisions is not None:
+            return self.decisions, self.decisions_counter
+        return self.tenant, self.counter
 
 
 def send_figures(stats: SendStats) -> dict[str, Any]:
@@ -65,13 +79,13 @@ def latency_figures(latencies_ms: list[float]) -> dict[str, float | None]:
 
 
 async def wait_counted(
-    bench: Bench, prefix: str, accepted: int, label: str
+    bench: Bench, counter: IncidentCounter | None, prefix: str, accepted: int, label: str
 ) -> tuple[dict[str, Any], float | None]:
     """Counting figures for one phase, and when all were counted (None: never, or no database to read)."""
-    if bench.counter is None:
+    if counter is None:
         return {"counted": None}, None
     task = bench.progress.add_task(f"{label}: counted in incidents", total=accepted)
-    result = await bench.counter.wait_counted(
+    result = await counter.wait_counted(
         prefix, accepted, bench.args.count_timeout, lambda n: bench.progress.update(task, completed=n)
     )
     bench.progress.remove_task(task)
@@ -100,28 +114,75 @@ async def measured(bench: Bench) -> AsyncIterator[dict[str, Any]]:
         figures["server_breakdown"] = await bench.running.breakdown()
 
 
+async def wait_settled(
+    bench: Bench, counter: IncidentCounter | None, prefix: str, label: str
+) -> tuple[dict[str, Any], float | None]:
+    """Decisions and runbook runs of one phase once no more are coming, and since when."""
+    if counter is None:
+        return {}, None
+    task = bench.progress.add_task(f"{label}: decisions made, runbook runs finished", total=1)
+    counts, settled_at = await counter.wait_settled(prefix, bench.args.count_timeout)
+    bench.progress.update(task, completed=1)
+    bench.progress.remove_task(task)
+    return {
+        "settled": settled_at is not None,
+        "decisions": counts.decisions,
+        "runs": counts.runs,
+        "undecided": counts.undecided,
+    }, settled_at
+
+
 async def throughput_phase(bench: Bench) -> dict[str, Any]:
-    prefix = f"bench-{bench.run_id}-tp"
+    return await closed_loop_phase(bench, bench.tenant, bench.counter, "tp", "throughput")
+
+
+async def decisions_phase(bench: Bench) -> dict[str, Any]:
+    """The throughput run's stream (same size, keys and concurrency) to the tenant that decides."""
+    assert bench.decisions is not None
+    return await closed_loop_phase(
+        bench, bench.decisions, bench.decisions_counter, "dec", "decisions", settle=True
+    )
+
+
+async def closed_loop_phase(
+    bench: Bench,
+    tenant: Tenant,
+    counter: IncidentCounter | None,
+    name: str,
+    label: str,
+    settle: bool = False,
+) -> dict[str, Any]:
+    """`settle`: also wait, within the phase, for its decisions and runbook runs to be done."""
+    prefix = f"bench-{bench.run_id}-{name}"
     keys, bodies = stream_bodies(prefix, bench.args.alerts, bench.args.seed)
-    task = bench.progress.add_task("throughput: sending", total=len(bodies))
+    task = bench.progress.add_task(f"{label}: sending", total=len(bodies))
+    settled: dict[str, Any] = {}
+    settled_at = None
     async with measured(bench) as usage:
         stats = await closed_loop(
-            bench.tenant, bodies, bench.args.concurrency, lambda: bench.progress.advance(task)
+            tenant, bodies, bench.args.concurrency, lambda: bench.progress.advance(task)
         )
-        counted, counted_at = await wait_counted(bench, prefix, stats.accepted, "throughput")
+        counted, counted_at = await wait_counted(bench, counter, prefix, stats.accepted, label)
+        if settle:
+            settled, settled_at = await wait_settled(bench, counter, prefix, label)
     distances = repeat_distances(keys)
     figures = {
         "alerts": len(bodies),
         "keys": len(set(keys)),
         "repeat_distance_p50_p90": [percentile(distances, 50), percentile(distances, 90)],
         "concurrency": bench.args.concurrency,
+        "prefix": prefix,
         **send_figures(stats),
         **counted,
+        **settled,
         **usage,
     }
     if counted_at is not None:
         figures["end_to_end_seconds"] = counted_at - stats.started
         figures["end_to_end_per_s"] = len(bodies) / figures["end_to_end_seconds"]
+    if settled_at is not None:
+        figures["settled_seconds"] = settled_at - stats.started
+        figures["settled_per_s"] = len(bodies) / figures["settled_seconds"]
     if counted.get("incidents") is not None and stats.accepted:
         figures["noise_reduction"] = 1 - counted["incidents"] / stats.accepted
     return figures
@@ -132,17 +193,21 @@ async def latency_phase(bench: Bench, rate: float) -> dict[str, Any]:
     count = max(1, round(rate * bench.args.latency_seconds))
     _, bodies = stream_bodies(prefix, count, bench.args.seed + 1)
     task = bench.progress.add_task(f"latency at {rate:.3g}/s: sending", total=len(bodies))
+    tenant, counter = bench.pipeline()
     async with measured(bench) as usage:
         stats = await open_loop(
-            bench.tenant, bodies, rate, bench.args.concurrency, lambda: bench.progress.advance(task)
+            tenant, bodies, rate, bench.args.concurrency, lambda: bench.progress.advance(task)
         )
-        counted, _ = await wait_counted(bench, prefix, stats.accepted, "latency")
+        counted, _ = await wait_counted(bench, counter, prefix, stats.accepted, "latency")
+    settled, _ = await wait_settled(bench, counter if bench.decisions else None, prefix, "latency")
     return {
+        "decisions_on": bench.decisions is not None,
         "rate_per_s": rate,
         "seconds": bench.args.latency_seconds,
         **send_figures(stats),
         "sender_lag_p99_ms": percentile(stats.lags_ms, 99),
         **counted,
+        **settled,
         **usage,
     }
 
@@ -153,15 +218,25 @@ async def storm_phase(bench: Bench) -> dict[str, Any]:
     concurrency = min(STORM_MAX_CONCURRENCY, count)
     bodies = [alert_body(prefix, 0)] * count  # same key; each send gets its own delivery id
     task = bench.progress.add_task("storm: sending", total=count)
+    tenant, counter = bench.pipeline()
     async with measured(bench) as usage:
-        stats = await closed_loop(bench.tenant, bodies, concurrency, lambda: bench.progress.advance(task))
-        counted, counted_at = await wait_counted(bench, prefix, stats.accepted, "storm")
-    figures = {"alerts": count, "concurrency": concurrency, **send_figures(stats), **counted, **usage}
+        stats = await closed_loop(tenant, bodies, concurrency, lambda: bench.progress.advance(task))
+        counted, counted_at = await wait_counted(bench, counter, prefix, stats.accepted, "storm")
+    settled, _ = await wait_settled(bench, counter if bench.decisions else None, prefix, "storm")
+    figures = {
+        "alerts": count,
+        "concurrency": concurrency,
+        "decisions_on": bench.decisions is not None,
+        **send_figures(stats),
+        **counted,
+        **settled,
+        **usage,
+    }
     if counted_at is not None:
         figures["seconds_to_counted"] = counted_at - stats.started
-    if bench.counter is not None:
+    if counter is not None:
         storm_asset = f"{prefix}-{0:06d}"
-        figures["incidents_for_key"] = await bench.counter.incidents_for_key(storm_asset, SIGNATURES[0])
+        figures["incidents_for_key"] = await counter.incidents_for_key(storm_asset, SIGNATURES[0])
     return figures
 
 
@@ -220,9 +295,31 @@ def default_latency_rate(throughput: dict[str, Any]) -> float:
     return max(1.0, measured / 2)
 
 
+async def round_trip_phase(bench: Bench, intake_prefix: str, decisions_prefix: str) -> dict[str, Any]:
+    """Temporal events per incident, intake-only against deciding (escalated, or ran a runbook)."""
+    address = bench.running.info.temporal_address
+    assert address and bench.counter is not None and bench.decisions_counter is not None
+    intake = await bench.counter.incident_ids(intake_prefix, ROUND_TRIP_SAMPLE)
+    deciding = await bench.decisions_counter.incident_ids(decisions_prefix, 10 * ROUND_TRIP_SAMPLE)
+    groups = {
+        "intake-only": [i for i, _ in intake],
+        "decided: escalated": [i for i, ran in deciding if not ran][:ROUND_TRIP_SAMPLE],
+        "decided: ran a runbook": [i for i, ran in deciding if ran][:ROUND_TRIP_SAMPLE],
+    }
+    return await round_trips(address, groups)
+
+
 async def run_phases(bench: Bench) -> dict[str, Any]:
     figures: dict[str, Any] = {"throughput": await throughput_phase(bench)}
-    rate = bench.args.latency_rate or default_latency_rate(figures["throughput"])
+    if bench.decisions is not None:
+        figures["decisions"] = await decisions_phase(bench)
+        if bench.decisions_counter is not None and bench.running.info.temporal_address:
+            figures["round_trips"] = await round_trip_phase(
+                bench, figures["throughput"]["prefix"], figures["decisions"]["prefix"]
+            )
+    # Half the end-to-end rate of the pipeline the latency run sends to: with decisions where it has them.
+    measured = figures.get("decisions") or figures["throughput"]
+    rate = bench.args.latency_rate or default_latency_rate(measured)
     figures["latency"] = await latency_phase(bench, rate)
     if bench.args.storm > 0:
         figures["storm"] = await storm_phase(bench)

@@ -82,6 +82,42 @@ def throughput_rows(tp: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def by_kind(counts: dict[str, int]) -> str:
+    kinds = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
+    return f"{sum(counts.values())}" + (f" ({kinds})" if kinds else "")
+
+
+def decisions_rows(dec: dict[str, Any], tp: dict[str, Any]) -> list[tuple[str, str]]:
+    e2e, intake = dec.get("end_to_end_per_s"), tp.get("end_to_end_per_s")
+    settled = dec.get("settled_per_s")
+    rows = [
+        (
+            "end-to-end throughput",
+            f"{e2e:.1f} alerts/s (first send → last counted {dec['end_to_end_seconds']:.2f} s)"
+            if e2e
+            else "n/a",
+        ),
+        ("with decisions / intake-only", f"{e2e / intake:.2f}x" if e2e and intake else "n/a"),
+        (
+            "until decided and healed",
+            f"{settled:.1f} alerts/s (first send → last decision made and run finished "
+            f"{dec['settled_seconds']:.2f} s)"
+            if settled
+            else "never settled",
+        ),
+        ("accept throughput (HTTP only)", f"{dec['accept_throughput_per_s']:.1f} alerts/s"),
+        ("webhook latency p50 / p95 / p99", latencies(dec)),
+        ("counted in incidents", counted(dec)),
+    ]
+    if "decisions" in dec:
+        rows.append(("decisions made", by_kind(dec["decisions"])))
+        rows.append(("runbook runs", by_kind(dec["runs"])))
+    if dec.get("incidents") is not None:
+        rows.append(("incidents opened", f"{dec['incidents']} (for {dec['keys']} keys)"))
+    rows.append(("CPU cores used", cpu(dec)))
+    return rows
+
+
 def latency_rows(lat: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("webhook latency p50 / p95 / p99", latencies(lat) + " (from scheduled send time)"),
@@ -144,6 +180,10 @@ def start_ceiling_rows(ceiling: dict[str, Any], base: dict[str, Any]) -> list[tu
     return rows
 
 
+def decisions_note(phase: dict[str, Any]) -> str:
+    return ", decisions on" if phase.get("decisions_on") else ""
+
+
 def build_table(figures: dict[str, Any]) -> Table:
     table = Table(title="Alert Whisperer ingest benchmark", show_lines=False)
     table.add_column("measure")
@@ -160,17 +200,26 @@ def build_table(figures: dict[str, Any]) -> Table:
             throughput_rows(tp),
         )
     ]
+    if dec := figures.get("decisions"):
+        sections.append(
+            (
+                "With decisions: the same stream to a tenant with runbooks (rules provider, local executor)",
+                decisions_rows(dec, tp),
+            )
+        )
     if lat := figures.get("latency"):
         sections.append(
             (
-                f"Latency: open loop at {lat['rate_per_s']:.3g} alerts/s for {lat['seconds']:g} s",
+                f"Latency: open loop at {lat['rate_per_s']:.3g} alerts/s for {lat['seconds']:g} s"
+                + decisions_note(lat),
                 latency_rows(lat),
             )
         )
     if storm := figures.get("storm"):
         sections.append(
             (
-                f"Storm: {storm['alerts']} alerts for one key, concurrency {storm['concurrency']}",
+                f"Storm: {storm['alerts']} alerts for one key, concurrency {storm['concurrency']}"
+                + decisions_note(storm),
                 storm_rows(storm),
             )
         )
@@ -185,7 +234,7 @@ def build_table(figures: dict[str, Any]) -> Table:
         sections.append(
             (
                 f"Start ceiling: {ceiling['starts']} bare eager workflow starts, nothing else",
-                start_ceiling_rows(ceiling, base),
+                start_ceiling_rows(ceiling, base or {}),
             )
         )
     for title, rows in sections:
@@ -196,7 +245,7 @@ def build_table(figures: dict[str, Any]) -> Table:
     return table
 
 
-BREAKDOWN_PHASES = ("throughput", "latency", "storm")
+BREAKDOWN_PHASES = ("throughput", "decisions", "latency", "storm")
 
 
 def breakdown_cell(stat: dict[str, float] | None, name: str) -> str:
@@ -222,13 +271,27 @@ def build_breakdown(figures: dict[str, Any]) -> Table | None:
     return table
 
 
+def build_round_trips(figures: dict[str, Any]) -> Table | None:
+    groups = figures.get("round_trips")
+    if not groups:
+        return None
+    table = Table(title="Temporal history per incident (mean over a sample; run: its runbook runs' own)")
+    table.add_column("events")
+    for group, values in groups.items():
+        table.add_column(f"{group} ({values['incidents']:.0f})")
+    names = sorted({name for values in groups.values() for name in values if name != "incidents"})
+    for name in names:
+        table.add_row(name, *(f"{values.get(name, 0):.1f}" for values in groups.values()))
+    return table
+
+
 NOISY_CORES = 0.25
 
 
 def noise_warnings(figures: dict[str, Any]) -> list[str]:
     """Phases during which other processes used the cores: their figures are lower than the stack's own."""
     warnings = []
-    for phase in ("throughput", "latency", "storm", "baseline", "start_ceiling"):
+    for phase in ("throughput", "decisions", "latency", "storm", "baseline", "start_ceiling"):
         rest = figures.get(phase, {}).get("cpu_cores_used", {}).get("rest of machine", 0.0)
         if rest > NOISY_CORES:
             warnings.append(f"{phase}: other processes kept {rest:.2f} cores busy meanwhile")
@@ -238,12 +301,12 @@ def noise_warnings(figures: dict[str, Any]) -> list[str]:
 def print_report(figures: dict[str, Any], checks: list[Target]) -> None:
     console = Console(width=max(120, Console().width))
     console.print(build_table(figures))
-    breakdown = build_breakdown(figures)
-    if breakdown is not None:
-        console.print(breakdown)
+    for extra in (build_breakdown(figures), build_round_trips(figures)):
+        if extra is not None:
+            console.print(extra)
     for warning in noise_warnings(figures):
         console.print(f"[yellow]noisy machine:[/yellow] {warning}", highlight=False)
-    for phase in ("throughput", "latency", "storm"):
+    for phase in ("throughput", "decisions", "latency", "storm"):
         for sample in figures.get(phase, {}).get("error_samples", [])[:3]:
             console.print(f"[yellow]{phase} error sample:[/yellow] {sample}", markup=True, highlight=False)
     for check in checks:

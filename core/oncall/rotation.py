@@ -77,7 +77,7 @@ class Layer:
         name = str(stored.get("name") or "").strip()
         if not name:
             raise ValueError("a layer needs a name")
-        kind = RotationKind(stored.get("rotation"))
+        kind = RotationKind(str(stored.get("rotation")))
         if kind is not RotationKind.custom and stored.get("shift_hours") is not None:
             raise ValueError(f"layer {name!r}: shift_hours is for custom rotations only")
         participants = tuple(str(p) for p in stored.get("participants") or [])

@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.decisions import Decider
 from activities.incident_store import IncidentStore
+from activities.oncall import OnCall
 from activities.redelivery import Redelivery
 from activities.runbook_steps import RunbookSteps
 from core.runtime import Services
@@ -42,6 +43,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
     steps = RunbookSteps(services.sessions, settings)
     decider = Decider(services.sessions, settings, engine=services.decisions)
+    oncall = OnCall(services.sessions)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -54,6 +56,8 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             redelivery.forward_alerts,
             steps.run_step,
             decider.decide,
+            oncall.choose_assignee,
+            oncall.escalation_step,
         ],
         workflow_runner=SandboxedWorkflowRunner()
         if settings.workflow_sandbox

@@ -26,16 +26,27 @@ from api.routes import (
     companies,
     company_aws_access,
     company_credentials,
+    escalation_chains,
     incidents,
     maintenance_windows,
     me,
     remediation,
     runbooks,
+    schedules,
     users,
 )
 from api.webhooks.openapi import RAW_BODY_MODELS
 from core.companies.secrets import SecretStoreUnavailable
-from core.errors import AccountError, AwsAccessInvalid, CompanyInUse, EmailTaken, Forbidden
+from core.errors import (
+    AccountError,
+    AssigneeRefused,
+    AwsAccessInvalid,
+    ChainExists,
+    CompanyInUse,
+    EmailTaken,
+    Forbidden,
+    OncallInvalid,
+)
 from core.runtime import Services, build_services
 from core.security import PasswordChecksBusy
 from core.settings import Settings
@@ -47,6 +58,9 @@ UI_DIR = Path(ui.__file__).resolve().parent
 ERROR_STATUS: dict[type[Exception], int] = {
     AccountError: 422,
     AwsAccessInvalid: 422,
+    OncallInvalid: 422,
+    AssigneeRefused: 422,
+    ChainExists: 409,
     EmailTaken: 409,
     Forbidden: 403,
     CompanyInUse: 409,
@@ -97,6 +111,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         maintenance_windows,
         remediation,
         runbooks,
+        schedules,
+        escalation_chains,
     ):
         app.include_router(module.router)
 

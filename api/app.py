@@ -28,6 +28,7 @@ from api.routes import (
     company_credentials,
     company_slack,
     incident_actions,
+    escalation_chains,
     incidents,
     maintenance_windows,
     me,
@@ -36,6 +37,7 @@ from api.routes import (
     remediation,
     remediation_figures,
     runbooks,
+    schedules,
     users,
 )
 from api.webhooks.openapi import RAW_BODY_MODELS
@@ -47,6 +49,9 @@ from core.errors import (
     EmailTaken,
     Forbidden,
     NotificationSettingInvalid,
+    AssigneeRefused,
+    ChainExists,
+    OncallInvalid,
 )
 from core.runtime import Services, build_services
 from core.security import PasswordChecksBusy
@@ -60,6 +65,9 @@ ERROR_STATUS: dict[type[Exception], int] = {
     AccountError: 422,
     AwsAccessInvalid: 422,
     NotificationSettingInvalid: 422,
+    OncallInvalid: 422,
+    AssigneeRefused: 422,
+    ChainExists: 409,
     EmailTaken: 409,
     Forbidden: 403,
     CompanyInUse: 409,
@@ -115,6 +123,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         incident_actions,
         remediation_figures,
         runbooks,
+        schedules,
+        escalation_chains,
     ):
         app.include_router(module.router)
 

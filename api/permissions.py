@@ -35,6 +35,8 @@ class Permission(StrEnum):
     # Create, change, delete runbooks; which ones (global or a company's) is core's rule:
     # core/runbooks/service.py.
     runbooks_manage = "runbooks:manage"
+    oncall_read = "oncall:read"  # on-call schedules, who is on call now, escalation chains
+    oncall_manage = "oncall:manage"  # create, change, delete schedules (with overrides) and chains
     self_manage = "self:manage"  # own profile, password and sessions
 
 
@@ -47,6 +49,7 @@ _TECHNICIAN = {
     Permission.companies_read,
     Permission.maintenance_read,
     Permission.runbooks_read,
+    Permission.oncall_read,
     Permission.self_manage,
 }
 _COMPANY_ADMIN = _TECHNICIAN | {
@@ -59,6 +62,7 @@ _COMPANY_ADMIN = _TECHNICIAN | {
     Permission.audit_read,
     Permission.maintenance_manage,
     Permission.runbooks_manage,
+    Permission.oncall_manage,
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.technician: frozenset(_TECHNICIAN),
@@ -110,4 +114,6 @@ CanReadMaintenance = Annotated[Principal, Depends(requires(Permission.maintenanc
 CanManageMaintenance = Annotated[Principal, Depends(requires(Permission.maintenance_manage))]
 CanReadRunbooks = Annotated[Principal, Depends(requires(Permission.runbooks_read))]
 CanManageRunbooks = Annotated[Principal, Depends(requires(Permission.runbooks_manage))]
+CanReadOncall = Annotated[Principal, Depends(requires(Permission.oncall_read))]
+CanManageOncall = Annotated[Principal, Depends(requires(Permission.oncall_manage))]
 CanManageSelf = Annotated[Principal, Depends(requires(Permission.self_manage))]

@@ -42,3 +42,15 @@ class RoutingFailed(Exception):
     def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+class OncallInvalid(ValueError):
+    """A schedule or escalation chain names someone who cannot be on call for its company (HTTP 422)."""
+
+
+class ChainExists(ValueError):
+    """The company has its escalation chain already: change that one (HTTP 409)."""
+
+
+class AssigneeRefused(ValueError):
+    """The user cannot take the incident: unknown, disabled, or of another company (HTTP 422)."""

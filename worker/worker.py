@@ -19,6 +19,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from activities.decisions import Decider
 from activities.incident_store import IncidentStore
 from activities.notifications import Notifier
+from activities.oncall import OnCall
 from activities.redelivery import Redelivery
 from activities.runbook_steps import RunbookSteps
 from core.runtime import Services
@@ -44,6 +45,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
     steps = RunbookSteps(services.sessions, settings)
     decider = Decider(services.sessions, settings, engine=services.decisions)
     notifier = Notifier(services.sessions, settings, box=services.box)
+    oncall = OnCall(services.sessions)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -57,6 +59,8 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             steps.run_step,
             decider.decide,
             notifier.notify,
+            oncall.choose_assignee,
+            oncall.escalation_step,
         ],
         workflow_runner=SandboxedWorkflowRunner()
         if settings.workflow_sandbox

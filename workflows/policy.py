@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, Field
 
+from workflows.assignment.types import AssignmentStrategy
 from workflows.types import CorrelationPolicy, SlaTarget
 
 __all__ = ["CompanyPolicy", "RiskTolerance", "SlaTarget"]
@@ -34,4 +35,9 @@ class CompanyPolicy(CorrelationPolicy):
     )
     daily_token_budget: int = Field(
         500_000, ge=0, description="LLM tokens per day for this company's decisions; past it, rules decide"
+    )
+    assignment_strategy: AssignmentStrategy = Field(
+        "round_robin",
+        description="among several matching technicians on call: round_robin (assigned longest ago) or "
+        "least_loaded (fewest open incidents)",
     )

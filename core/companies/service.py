@@ -20,8 +20,10 @@ from core.db.models import (
     Alert,
     Company,
     CompanyApiKey,
+    EscalationChain,
     Incident,
     MaintenanceWindow,
+    OncallSchedule,
     Runbook,
     UserCompany,
 )
@@ -179,7 +181,8 @@ async def delete(
     company: Company,
 ) -> None:
     """Deletes a company that has no alerts or incidents (else `CompanyInUse`), with its API keys, user
-    memberships, maintenance windows, runbooks and HMAC secret; the users remain, in their other companies."""
+    memberships, maintenance windows, runbooks, on-call schedules, escalation chain and HMAC secret; the users
+    remain, in their other companies."""
     alerts = await _count(session, Alert.company_id, company.id)
     incidents = await _count(session, Incident.company_id, company.id)
     if alerts or incidents:
@@ -188,7 +191,7 @@ async def delete(
             "it; revoke its API keys to stop its alerts instead"
         )
     before = {**_settings_of(company), "secret_backend": company.secret_backend}
-    for table in (CompanyApiKey, UserCompany, MaintenanceWindow, Runbook):
+    for table in (CompanyApiKey, UserCompany, MaintenanceWindow, Runbook, OncallSchedule, EscalationChain):
         await session.execute(delete_rows(table).where(col(table.company_id) == company.id))
     await session.delete(company)
     await session.flush()

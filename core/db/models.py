@@ -158,7 +158,11 @@ class CredentialsStamp(SQLModel, table=True):
 
 
 class Incident(SQLModel, table=True):
-    __table_args__ = (Index("ix_incident_company_updated", "company_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_incident_company_updated", "company_id", "updated_at"),
+        # Assignment: each technician's open incidents (least loaded) and latest one (round robin).
+        Index("ix_incident_assignee", "assigned_to", "status", "created_at"),
+    )
     id: str = Field(primary_key=True, max_length=120)
     company_id: str = Field(max_length=40)
     aggregation_key: str = Field(max_length=600)
@@ -216,6 +220,39 @@ class MaintenanceWindow(SQLModel, table=True):
     match_signatures: list[str] = _json(list)
     match_labels: dict[str, Any] = _json(dict)
     enabled: bool = True
+    created_by: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class OncallSchedule(SQLModel, table=True):
+    """Who of one company is on call when: rotations in layers, and overrides (core/oncall/rotation.py)."""
+
+    __tablename__ = "oncall_schedule"
+    id: str = Field(default_factory=lambda: new_id("sch"), primary_key=True, max_length=40)
+    company_id: str = Field(foreign_key="company.id", index=True, max_length=40)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    # [{name, rotation: daily|weekly|custom, shift_hours, handoff_time "HH:MM", starts_on, participants,
+    # restrictions: [{days, start, end}]}], lowest layer first.
+    layers: list[dict[str, Any]] = _json(list)
+    # [{user_id, starts_at, ends_at, replaces_user_id}]: with replaces_user_id, a shift swap.
+    overrides: list[dict[str, Any]] = _json(list)
+    created_by: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class EscalationChain(SQLModel, table=True):
+    """Whom an unanswered incident of one company escalates to, level by level (core/oncall/escalation.py).
+    One per company; a company without one escalates along the default chain."""
+
+    __tablename__ = "escalation_chain"
+    id: str = Field(default_factory=lambda: new_id("esc"), primary_key=True, max_length=40)
+    company_id: str = Field(foreign_key="company.id", unique=True, max_length=40)
+    name: str = Field(max_length=200)
+    # [{level: 1.., notify: {oncall, user_ids, roles}, wait_minutes, reassign}], in level order.
+    levels: list[dict[str, Any]] = _json(list)
     created_by: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -32,7 +32,7 @@ from api.permissions import PUBLIC, ROLE_PERMISSIONS, CanReadCompanies, Permissi
 from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.companies.service import issue_api_key
-from core.db.models import MaintenanceWindow, Notification, Runbook
+from core.db.models import EscalationChain, MaintenanceWindow, Notification, OncallSchedule, Runbook
 from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.signin import cheap_password_hashes, device, login
@@ -232,6 +232,36 @@ async def _runbook(call: Call) -> str:
     return runbook.id
 
 
+async def _schedule(call: Call) -> str:
+    async with call.stack.services.sessions() as session, session.begin():
+        schedule = OncallSchedule(
+            company_id=call.company.id,
+            name="Primary",
+            layers=[
+                {
+                    "name": "L1",
+                    "rotation": "weekly",
+                    "handoff_time": "09:00",
+                    "starts_on": "2025-01-06",
+                    "participants": ["usr_someone"],
+                }
+            ],
+        )
+        session.add(schedule)
+    return schedule.id
+
+
+async def _escalation_chain(call: Call) -> str:
+    async with call.stack.services.sessions() as session, session.begin():
+        chain = EscalationChain(
+            company_id=call.company.id,
+            name="Chain",
+            levels=[{"level": 1, "notify": {"oncall": True}, "wait_minutes": 15, "reassign": True}],
+        )
+        session.add(chain)
+    return chain.id
+
+
 async def _own_session(call: Call) -> str:
     if call.caller is None:
         return "no-such-session"
@@ -271,6 +301,8 @@ PATH_FIXTURES: dict[str, tuple[Scope, Callable[[Call], Awaitable[str]]]] = {
     "alert_id": (Scope.TENANT, _alert),
     "window_id": (Scope.TENANT, _maintenance_window),
     "runbook_id": (Scope.TENANT, _runbook),
+    "schedule_id": (Scope.TENANT, _schedule),
+    "chain_id": (Scope.TENANT, _escalation_chain),
     "session_id": (Scope.OWN, _own_session),
     "notification_id": (Scope.OWN, _own_notification),
 }

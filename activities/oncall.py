@@ -1,0 +1,33 @@
+"""On-call activities: whom a new incident goes to, and whom each escalation level reaches.
+
+They only read (schedules, chains, users, assignments so far); the incident workflow records the answer
+through its projection. Database trouble raises and Temporal retries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from core.oncall.assignment import choose_for_company
+from core.oncall.escalation import escalation_step
+from workflows.assignment.types import Assignment, AssignRequest, EscalationRequest, EscalationStep
+
+
+class OnCall:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = session_factory
+
+    @activity.defn(name="choose_assignee")
+    async def choose_assignee(self, req: AssignRequest) -> Assignment:
+        """A technician on call whose category matches, by the company's strategy; else anyone on call."""
+        async with self._sessions() as session:
+            return await choose_for_company(session, req.company_id, req.category, datetime.now(UTC))
+
+    @activity.defn(name="escalation_step")
+    async def escalation_step(self, req: EscalationRequest) -> EscalationStep:
+        """Level `req.level` of the company's chain (or the default one) as it stands now."""
+        async with self._sessions() as session:
+            return await escalation_step(session, req.company_id, req.level, datetime.now(UTC))

@@ -1,0 +1,1 @@
+"""On-call schedules, escalation chains and incident assignment."""

@@ -27,8 +27,8 @@ from api.routes import (
     company_aws_access,
     company_credentials,
     company_slack,
-    incident_actions,
     escalation_chains,
+    incident_actions,
     incidents,
     maintenance_windows,
     me,
@@ -44,13 +44,13 @@ from api.webhooks.openapi import RAW_BODY_MODELS
 from core.companies.secrets import SecretStoreUnavailable
 from core.errors import (
     AccountError,
+    AssigneeRefused,
     AwsAccessInvalid,
+    ChainExists,
     CompanyInUse,
     EmailTaken,
     Forbidden,
     NotificationSettingInvalid,
-    AssigneeRefused,
-    ChainExists,
     OncallInvalid,
 )
 from core.runtime import Services, build_services

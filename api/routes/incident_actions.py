@@ -19,8 +19,8 @@ from api.permissions import CanActOnIncidents
 from api.routes.incidents import IncidentPublic, to_public
 from api.routes.remediation import workflow_update
 from api.tenancy import ScopedIncident
-from core.accounts.users import assignment_refusal
 from core.db.models import Incident
+from core.oncall.members import assignable_user
 from workflows.incident.visibility import search_attributes, summary
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.types import (
@@ -89,9 +89,7 @@ async def assign(
     services: ServicesDep,
 ) -> IncidentPublic:
     """Reassigns by hand, to an active user of the incident's company (or of the MSP); notified, audited."""
-    refusal = await assignment_refusal(session, body.user_id, incident.company_id)
-    if refusal is not None:
-        raise HTTPException(422, refusal)
+    await assignable_user(session, incident.company_id, body.user_id)  # AssigneeRefused: 422
     request = AssignIncident(user_id=body.user_id, by=principal.user.id)
     await workflow_update(services, incident, IncidentWorkflow.assign, request)
     return await _updated(session, incident)

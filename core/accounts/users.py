@@ -59,16 +59,3 @@ async def set_password(passwords: PasswordHashing, user: User, password: str) ->
     check_password(password, email=user.email)
     user.password_hash = await passwords.hash(password)
     user.password_changed_at = utcnow()
-
-
-async def assignment_refusal(session: AsyncSession, user_id: str, company_id: str) -> str | None:
-    """Why this user may not be assigned this company's incidents, or None if they may: an active user of
-    the company, or of the MSP's staff."""
-    user = await session.get(User, user_id)
-    if user is None:
-        return f"no user {user_id}"
-    if user.disabled:
-        return f"user {user_id} is disabled"
-    if user.role == Role.msp_admin.value or company_id in await company_ids_of(session, user_id):
-        return None
-    return f"user {user_id} does not work for this incident's company"

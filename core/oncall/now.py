@@ -38,7 +38,7 @@ async def schedules_of(session: AsyncSession, company_id: str) -> list[OncallSch
 def schedule_now(schedule: OncallSchedule, at: datetime) -> ScheduleNow:
     try:
         return ScheduleNow(schedule, roster_of(schedule).on_call(at))
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:  # written before a rule changed, or at the calendar's edge
         log.error("on-call schedule %s is unusable: %s", schedule.id, err)
         return ScheduleNow(schedule, None)
 

@@ -34,9 +34,10 @@ T = TypeVar("T")
 
 MAX_SHIFT_HOURS = 28 * 24
 MAX_PARTICIPANTS = 100
-# How far ahead "until" looks for the next change; past it, the answer is "no change in sight" (None).
+# How far ahead "until" looks for the next change; past it (or past _MAX_STEPS boundaries that change
+# nothing), the answer is "no change in sight" (None).
 HORIZON = timedelta(days=366)
-_MAX_STEPS = 2000
+_MAX_STEPS = 5000
 
 
 class RotationKind(StrEnum):
@@ -207,7 +208,10 @@ def _instant(value: Any) -> datetime:
     at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if at.tzinfo is None:
         raise ValueError("override times need a UTC offset, such as 2030-01-31T22:00:00Z")
-    return at.astimezone(UTC)
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("override times must fall within years 1 to 9999 in UTC") from None
 
 
 @dataclass(frozen=True)
@@ -272,7 +276,7 @@ class Roster:
         user_id = self.on_call_user(at)
         by_rotation = self._highest(lambda i: self.layers[i].on_call(at, self.zone))
         layers = tuple(self._layer_now(i, at) for i in range(len(self.layers)))
-        until = _next_change(self.on_call_user, at, lambda t: self._next_boundary(t, self.layers))
+        until = _next_change(self.on_call_user, at, self._next_overall_boundary)
         return OnCall(user_id, until, user_id != by_rotation, layers)
 
     def _highest(self, user_of_layer: Callable[[int], str | None]) -> str | None:
@@ -290,6 +294,13 @@ class Roster:
             return self._next_boundary(t, [layer])
 
         return LayerOnCall(layer.name, user_at(at), _next_change(user_at, at, boundary_after))
+
+    def _next_overall_boundary(self, after: datetime) -> datetime | None:
+        # Layers below the one answering cannot change the answer before a layer at or above it changes.
+        answering = next(
+            (i for i in reversed(range(len(self.layers))) if self.layer_on_call(i, after) is not None), 0
+        )
+        return self._next_boundary(after, self.layers[answering:])
 
     def _next_boundary(self, after: datetime, layers: Iterable[Layer]) -> datetime | None:
         candidates = [layer.next_boundary(after, self.zone) for layer in layers]

@@ -330,6 +330,11 @@ def test_nobody_is_on_call_before_the_first_handoff() -> None:
         ),
         (
             [layer(["a"])],
+            [{"user_id": "b", "starts_at": "0001-01-01T00:00:00+01:00", "ends_at": "2025-06-02T00:00:00Z"}],
+            "within years 1 to 9999",
+        ),
+        (
+            [layer(["a"])],
             [
                 {
                     "user_id": "b",

@@ -158,13 +158,13 @@ class StandIns:
         @activity.defn(name="choose_assignee")
         async def choose_assignee(req: AssignRequest) -> Assignment:
             if not self.on_call:
-                return Assignment(reason="nobody on call")
+                return Assignment(user_id=None, reason="nobody on call")
             return Assignment(user_id=self.on_call[0], reason="on call")
 
         @activity.defn(name="escalation_step")
         async def escalation_step(req: EscalationRequest) -> EscalationStep:
             if not self.chain:
-                return EscalationStep(level=req.level, last_level=True)
+                return EscalationStep(level=req.level, wait_minutes=0, last_level=True)
             step = self.chain[min(req.level, len(self.chain)) - 1]
             return step.model_copy(update={"level": req.level, "last_level": req.level >= len(self.chain)})
 

@@ -30,8 +30,8 @@ POLICY = CorrelationPolicy(
     sla_overrides={Severity.high: SlaTarget(response_seconds=100, resolution_seconds=1000)}
 )
 CHAIN = [
-    EscalationStep(level=1, notify_user_ids=["us-l1"], wait_minutes=5),
-    EscalationStep(level=2, notify_user_ids=["us-l2"], wait_minutes=10, reassign_to="us-l2"),
+    EscalationStep(level=1, notify_user_ids=["us-l1"], wait_minutes=5, last_level=False),
+    EscalationStep(level=2, notify_user_ids=["us-l2"], wait_minutes=10, reassign_to="us-l2", last_level=True),
 ]
 
 

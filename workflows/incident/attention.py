@@ -80,3 +80,13 @@ def reopened(state: IncidentState, user_id: str, now: datetime) -> IncidentState
     s.escalated, s.escalation_level, s.next_escalation_at = False, 0, None
     s.updated_at = now
     return s
+
+
+def needs_assignee(state: IncidentState) -> bool:
+    """Visible, its clocks running, and nobody assigned or tried yet."""
+    return (
+        state.sla is not None
+        and state.status in OPEN_STATUSES
+        and state.assigned_to is None
+        and not state.auto_assigned
+    )

@@ -529,8 +529,9 @@ class IncidentWorkflow:
         if sla.needs_clocks(state):
             await self._write(sla.started(state, now))
             wrote = True
-            if self.state.assigned_to is None:
-                await self._auto_assign()
+        if attention.needs_assignee(self.state):
+            await self._auto_assign()
+            wrote = wrote or self.state.assigned_to is not None
         elif attention.resolution_clock_running_after_close(state):
             await self._write(sla.met(state, SlaClockKind.resolution, now))
             return True
@@ -560,6 +561,7 @@ class IncidentWorkflow:
             start_to_close_timeout=DB_WRITE_TIMEOUT,
             retry_policy=DB_WRITE_RETRY,
         )
+        self.state.auto_assigned = True  # tried: nobody on call stays unassigned until someone assigns
         if found.user_id is not None:
             await self._assign(found.user_id, found.reason)
 
@@ -663,6 +665,8 @@ class IncidentWorkflow:
         now = workflow.now()
         recoveries = await self._recent_recoveries(batch)
         candidate = self._absorb(self.state, batch, now, recoveries)
+        if self.tracks_sla and sla.needs_clocks(candidate):
+            candidate = sla.started(candidate, now)  # visible now: its clocks start in the same write
         ids = [a.id for a in batch]
         result: RecordAlertsResult = await workflow.execute_local_activity_method(
             IncidentStore.record_alerts,

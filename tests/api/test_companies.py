@@ -13,6 +13,7 @@ from core.accounts.roles import Role
 from core.db.models import AuditLog, Company, CompanyApiKey, UserCompany
 from tests.support.signin import bearer
 from tests.support.stack import Stack, TenantCreds, alert_body
+from workflows.policy import CompanyPolicy
 
 POLICY = {
     "window_minutes": 30,
@@ -24,6 +25,8 @@ POLICY = {
     "risk_tolerance": "medium",
     "sla_overrides": {"critical": {"response_minutes": 5, "resolution_minutes": 60}},
 }
+# What the API answers and stores: the policy sent, with every field it left out at its default.
+STORED_POLICY = CompanyPolicy.model_validate(POLICY).model_dump(mode="json")
 
 
 def company_body(**overrides: Any) -> dict[str, Any]:
@@ -58,7 +61,7 @@ async def test_msp_admin_creates_a_company_and_gets_its_credentials_once(stack: 
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["api_key"].startswith("aw_") and created["hmac_secret"] and created["api_key_id"]
-    assert created["policy"] == POLICY
+    assert created["policy"] == STORED_POLICY
     assert created["assets"] == [
         {"name": "db-prod-01", "asset_id": None, "kind": "database", "tags": ["prod"]}
     ]
@@ -103,7 +106,7 @@ async def test_invalid_companies_are_refused_with_422_and_the_reason(stack: Stac
             company_body(
                 policy={"sla_overrides": {"high": {"response_minutes": 60, "resolution_minutes": 5}}}
             ),
-            "resolution_minutes must not be shorter",
+            "the resolution deadline must not be shorter",
         ),
         "unknown severity": (
             company_body(
@@ -147,24 +150,15 @@ async def test_company_admin_updates_own_policy_and_it_applies_at_once(stack: St
         headers=bearer(admin["access_token"]),
     )
     assert response.status_code == 200, response.text
-    assert response.json()["policy"] == POLICY and response.json()["critical_assets"] == ["db-prod-02"]
+    assert response.json()["policy"] == STORED_POLICY and response.json()["critical_assets"] == ["db-prod-02"]
     after = await stack.services.directory.by_id(acme.id)
     assert after is not None and after.policy.min_alerts == 2 and after.critical_assets == {"db-prod-02"}
 
     updates = [e for e in await audit_of(stack, acme.id) if e.action == "company.update"]
     assert len(updates) == 1 and updates[0].actor == admin["id"]
-    default_policy = {
-        "window_minutes": 15,
-        "aggregation_key": "asset|signature",
-        "min_alerts": 1,
-        "on_recovery": "auto_resolve",
-        "flap_threshold": 5,
-        "flap_window_minutes": 60,
-        "risk_tolerance": "low",
-        "sla_overrides": {},
-    }
+    default_policy = CompanyPolicy().model_dump(mode="json")
     assert updates[0].before == {"policy": default_policy, "critical_assets": []}
-    assert updates[0].after == {"policy": POLICY, "critical_assets": ["db-prod-02"]}
+    assert updates[0].after == {"policy": POLICY, "critical_assets": ["db-prod-02"]}  # as sent
 
     # Another tenant's company does not exist for this admin, even with a valid body.
     other = await stack.http.put(

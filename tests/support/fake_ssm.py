@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.serving import serving
+
 
 @dataclass
 class Behaviour:
@@ -191,13 +193,6 @@ async def running_fake_ssm() -> AsyncIterator[FakeSsm]:
     fake = FakeSsm()
     app = web.Application()
     app.router.add_post("/", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    fake.url = f"http://{host}:{port}"
-    try:
+    async with serving(app, access_log=None) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()

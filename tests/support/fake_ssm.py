@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiohttp import web
 
+from tests.support.aws import fake_credentials
 from tests.support.serving import serving
 
 
@@ -195,4 +197,13 @@ async def running_fake_ssm() -> AsyncIterator[FakeSsm]:
     app.router.add_post("/", fake.handle)
     async with serving(app, access_log=None) as url:
         fake.url = url
+        yield fake
+
+
+@asynccontextmanager
+async def fake_ssm_behind_boto3(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeSsm]:
+    """The fake, where boto3's SSM client finds it, under made-up credentials."""
+    fake_credentials(monkeypatch)
+    async with running_fake_ssm() as fake:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
         yield fake

@@ -9,11 +9,11 @@ missing permission answers 403 first and the tenant check runs before the body i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, HTTPException, Path
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from api.deps import CurrentPrincipal, Principal, SessionDep
@@ -22,6 +22,16 @@ from core.accounts import actor as actor_scope
 from core.db.models import Company, Incident, User
 
 T = TypeVar("T")
+
+
+class CompanyOwned(Protocol):
+    """A table whose rows belong to one company each."""
+
+    id: str
+    company_id: str
+
+
+Owned = TypeVar("Owned", bound=CompanyOwned)
 
 
 def scoped(query: SelectOfScalar[T], company_column: Any, principal: Principal) -> SelectOfScalar[T]:
@@ -44,6 +54,17 @@ def scoped_users(query: SelectOfScalar[T], principal: Principal) -> SelectOfScal
 
 def not_found(kind: str, object_id: str) -> HTTPException:
     return HTTPException(404, f"no {kind} {object_id}")
+
+
+async def owned_or_404(
+    session: AsyncSession, principal: Principal, model: type[Owned], row_id: str, kind: str
+) -> Owned:
+    """The `model` row `row_id` if one of the caller's companies owns it, else 404 `no <kind> <row_id>`."""
+    query = scoped(select(model), col(model.company_id), principal).where(col(model.id) == row_id)
+    row = (await session.execute(query)).scalar_one_or_none()
+    if row is None:
+        raise not_found(kind, row_id)
+    return row
 
 
 async def company_or_404(session: AsyncSession, principal: Principal, company_id: str) -> Company:
@@ -91,11 +112,7 @@ ScopedUser = Annotated[User, Depends(_scoped_user)]
 
 
 async def incident_or_404(session: AsyncSession, principal: Principal, incident_id: str) -> Incident:
-    query = scoped(select(Incident), Incident.company_id, principal).where(Incident.id == incident_id)
-    incident = (await session.execute(query)).scalar_one_or_none()
-    if incident is None:
-        raise not_found("incident", incident_id)
-    return incident
+    return await owned_or_404(session, principal, Incident, incident_id, "incident")
 
 
 # Incident ids are workflow ids: "incident-<company>-<key hash>-<generation>", at most 120 characters.

@@ -35,3 +35,10 @@ async def record(
     )
     session.add(entry)
     return entry
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields whose value `after` differs from `before` (both with the same keys), as they were and as
+    they are: an update's audit entry records only those; both empty when nothing changed."""
+    changed = [f for f in after if after[f] != before[f]]
+    return {f: before[f] for f in changed}, {f: after[f] for f in changed}

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NO_NUL
 from api.permissions import CanReadIncidents, CanRetryAlerts
-from api.tenancy import PathId, not_found, scoped
+from api.tenancy import PathId, owned_or_404, scoped
 from core.audit import record
 from core.db.models import Alert
 from core.errors import RoutingFailed
@@ -68,11 +68,7 @@ async def list_undelivered_alerts(
 
 
 async def scoped_alert(session: SessionDep, principal: Principal, alert_id: str) -> Alert:
-    query = scoped(select(Alert), Alert.company_id, principal).where(Alert.id == alert_id)
-    alert = (await session.execute(query)).scalar_one_or_none()
-    if alert is None:
-        raise not_found("alert", alert_id)
-    return alert
+    return await owned_or_404(session, principal, Alert, alert_id, "alert")
 
 
 @router.get("/{alert_id}", response_model=AlertDelivery)

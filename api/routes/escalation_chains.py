@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from api.deps import CurrentPrincipal, SessionDep
 from api.fields import NO_NUL, NoNul
 from api.permissions import CanManageOncall, CanReadOncall
-from api.tenancy import PathId, company_or_404, not_found, scoped
+from api.tenancy import PathId, company_or_404, owned_or_404, scoped
 from core.accounts.roles import Role
 from core.db.models import EscalationChain
 from core.oncall import service as oncall
@@ -124,13 +124,7 @@ def default_chain(company_id: str) -> ChainPublic:
 async def _scoped_chain(
     chain_id: PathId, principal: CurrentPrincipal, session: SessionDep
 ) -> EscalationChain:
-    query = scoped(select(EscalationChain), col(EscalationChain.company_id), principal).where(
-        EscalationChain.id == chain_id
-    )
-    chain = (await session.execute(query)).scalar_one_or_none()
-    if chain is None:
-        raise not_found("escalation chain", chain_id)
-    return chain
+    return await owned_or_404(session, principal, EscalationChain, chain_id, "escalation chain")
 
 
 # The `{chain_id}` of the path, loaded if it belongs to one of the caller's companies, else 404.

@@ -17,7 +17,7 @@ from api.deps import ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import CanActOnIncidents
 from api.routes.incidents import IncidentPublic, to_public
-from api.routes.remediation import workflow_update
+from api.routes.remediation import incident_after_update
 from api.tenancy import ScopedIncident
 from core.db.models import Incident
 from core.oncall.members import assignable_user
@@ -50,20 +50,13 @@ class AssignBody(BaseModel):
     user_id: Annotated[str, Field(min_length=1, max_length=40), NoNul]
 
 
-async def _updated(session: SessionDep, incident: Incident) -> IncidentPublic:
-    await session.refresh(incident)
-    return to_public(incident)
-
-
 @router.post("/{incident_id}/acknowledge", response_model=IncidentPublic, responses=REFUSED)
 async def acknowledge(
     principal: CanActOnIncidents, incident: ScopedIncident, session: SessionDep, services: ServicesDep
 ) -> IncidentPublic:
     """Takes the incident on: the response clock stops and the escalation chain stops climbing."""
-    await workflow_update(
-        services, incident, IncidentWorkflow.acknowledge, Acknowledge(user_id=principal.user.id)
-    )
-    return await _updated(session, incident)
+    request = Acknowledge(user_id=principal.user.id)
+    return await incident_after_update(services, session, incident, IncidentWorkflow.acknowledge, request)
 
 
 @router.post("/{incident_id}/escalate", response_model=IncidentPublic, responses=REFUSED)
@@ -76,8 +69,7 @@ async def escalate(
 ) -> IncidentPublic:
     """One level up the company's escalation chain: notifies that level, reassigns where the chain says."""
     request = EscalateIncident(user_id=principal.user.id, reason=body.reason if body else "")
-    await workflow_update(services, incident, IncidentWorkflow.escalate, request)
-    return await _updated(session, incident)
+    return await incident_after_update(services, session, incident, IncidentWorkflow.escalate, request)
 
 
 @router.post("/{incident_id}/assign", response_model=IncidentPublic, responses=REFUSED)
@@ -91,8 +83,7 @@ async def assign(
     """Reassigns by hand, to an active user of the incident's company (or of the MSP); notified, audited."""
     await assignable_user(session, incident.company_id, body.user_id)  # AssigneeRefused: 422
     request = AssignIncident(user_id=body.user_id, by=principal.user.id)
-    await workflow_update(services, incident, IncidentWorkflow.assign, request)
-    return await _updated(session, incident)
+    return await incident_after_update(services, session, incident, IncidentWorkflow.assign, request)
 
 
 @router.post("/{incident_id}/sla/pause", response_model=IncidentPublic, responses=REFUSED)
@@ -106,23 +97,16 @@ async def pause_sla(
     """Stops the SLA clocks (waiting on the customer); the reason is shown and audited."""
     if not body.reason.strip():
         raise HTTPException(422, "say why the clocks pause (reason)")
-    await workflow_update(
-        services,
-        incident,
-        IncidentWorkflow.pause_sla,
-        PauseSla(user_id=principal.user.id, reason=body.reason),
-    )
-    return await _updated(session, incident)
+    request = PauseSla(user_id=principal.user.id, reason=body.reason)
+    return await incident_after_update(services, session, incident, IncidentWorkflow.pause_sla, request)
 
 
 @router.post("/{incident_id}/sla/resume", response_model=IncidentPublic, responses=REFUSED)
 async def resume_sla(
     principal: CanActOnIncidents, incident: ScopedIncident, session: SessionDep, services: ServicesDep
 ) -> IncidentPublic:
-    await workflow_update(
-        services, incident, IncidentWorkflow.resume_sla, PauseSla(user_id=principal.user.id)
-    )
-    return await _updated(session, incident)
+    request = PauseSla(user_id=principal.user.id)
+    return await incident_after_update(services, session, incident, IncidentWorkflow.resume_sla, request)
 
 
 @router.post("/{incident_id}/reopen", response_model=IncidentPublic, status_code=200, responses=REFUSED)

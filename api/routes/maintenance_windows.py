@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from api.deps import CurrentPrincipal, ServicesDep, SessionDep
 from api.fields import NO_NUL, NoNul
 from api.permissions import CanManageMaintenance, CanReadMaintenance
-from api.tenancy import PathId, company_or_404, not_found, scoped
+from api.tenancy import PathId, company_or_404, owned_or_404, scoped
 from core.db.models import MaintenanceWindow
 from core.maintenance import service as maintenance
 from core.maintenance.schedule import MAX_DURATION_MINUTES, Schedule, WindowKind, zone_named
@@ -188,13 +188,7 @@ class MaintenanceWindowPublic(BaseModel):
 async def _scoped_window(
     window_id: PathId, principal: CurrentPrincipal, session: SessionDep
 ) -> MaintenanceWindow:
-    query = scoped(select(MaintenanceWindow), col(MaintenanceWindow.company_id), principal).where(
-        MaintenanceWindow.id == window_id
-    )
-    window = (await session.execute(query)).scalar_one_or_none()
-    if window is None:
-        raise not_found("maintenance window", window_id)
-    return window
+    return await owned_or_404(session, principal, MaintenanceWindow, window_id, "maintenance window")
 
 
 # The `{window_id}` of the path, loaded if it belongs to one of the caller's companies, else 404.

@@ -83,9 +83,7 @@ async def _answer(
         approve=approve,
         comment=body.comment if body else "",
     )
-    await workflow_update(services, incident, IncidentWorkflow.answer_approval, answer)
-    await session.refresh(incident)
-    return to_public(incident)
+    return await incident_after_update(services, session, incident, IncidentWorkflow.answer_approval, answer)
 
 
 class RunbookChoice(BaseModel):
@@ -122,9 +120,7 @@ async def execute_runbook(
         )
     except RunbookNotApplicable as err:
         raise HTTPException(422, f"runbook {runbook.name!r} cannot run on this incident: {err}") from None
-    await workflow_update(services, incident, IncidentWorkflow.request_runbook, request)
-    await session.refresh(incident)
-    return to_public(incident)
+    return await incident_after_update(services, session, incident, IncidentWorkflow.request_runbook, request)
 
 
 def _required_role(incident: Incident) -> str | None:
@@ -149,3 +145,12 @@ async def workflow_update(services: ServicesDep, incident: Incident, update: Any
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
         raise HTTPException(409, f"incident {incident.id} has ended (it is {incident.status})") from None
+
+
+async def incident_after_update(
+    services: ServicesDep, session: SessionDep, incident: Incident, update: Any, arg: Any
+) -> IncidentPublic:
+    """The incident as its row reads once the update on its workflow has been accepted."""
+    await workflow_update(services, incident, update, arg)
+    await session.refresh(incident)
+    return to_public(incident)

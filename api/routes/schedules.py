@@ -16,7 +16,7 @@ from api.deps import CurrentPrincipal, SessionDep
 from api.fields import NO_NUL, NoNul
 from api.permissions import CanManageOncall, CanReadOncall
 from api.routes.maintenance_windows import ClockTime, Day, Instant
-from api.tenancy import PathId, ScopedCompany, company_or_404, not_found, scoped
+from api.tenancy import PathId, ScopedCompany, company_or_404, owned_or_404, scoped
 from core.db.models import OncallSchedule
 from core.maintenance.schedule import zone_named
 from core.oncall import service as oncall
@@ -188,13 +188,7 @@ def to_public(schedule: OncallSchedule, at: datetime) -> SchedulePublic:
 async def _scoped_schedule(
     schedule_id: PathId, principal: CurrentPrincipal, session: SessionDep
 ) -> OncallSchedule:
-    query = scoped(select(OncallSchedule), col(OncallSchedule.company_id), principal).where(
-        OncallSchedule.id == schedule_id
-    )
-    schedule = (await session.execute(query)).scalar_one_or_none()
-    if schedule is None:
-        raise not_found("schedule", schedule_id)
-    return schedule
+    return await owned_or_404(session, principal, OncallSchedule, schedule_id, "schedule")
 
 
 # The `{schedule_id}` of the path, loaded if it belongs to one of the caller's companies, else 404.

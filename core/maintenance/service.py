@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from core.accounts.actor import Actor
-from core.audit import record
+from core.audit import changed_fields, record
 from core.db.models import Alert, MaintenanceWindow, utcnow
 from core.maintenance.windows import MaintenanceWindows
 
@@ -62,18 +62,10 @@ async def replace(
     before = _audited(window)
     for field, value in asdict(spec).items():
         setattr(window, field, value)
-    after = _audited(window)
-    if after != before:
+    was, now = changed_fields(before, _audited(window))
+    if now:
         window.updated_at = utcnow()
-        changed = [f for f in after if after[f] != before[f]]
-        await _audit(
-            session,
-            actor,
-            "update",
-            window,
-            before={f: before[f] for f in changed},
-            after={f: after[f] for f in changed},
-        )
+        await _audit(session, actor, "update", window, before=was, after=now)
     await session.commit()
     windows.forget(window.company_id)
     return window

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from core.accounts.actor import Actor
-from core.audit import record
+from core.audit import changed_fields, record
 from core.db.models import EscalationChain, OncallSchedule, utcnow
 from core.errors import ChainExists
 from core.oncall.escalation import parse_levels
@@ -115,18 +115,10 @@ async def _replaced(session: AsyncSession, actor: Actor, owned: Owned, spec: Spe
     before = _audited(owned, names)
     for field, value in asdict(spec).items():
         setattr(owned, field, value)
-    after = _audited(owned, names)
-    if after != before:
+    was, now = changed_fields(before, _audited(owned, names))
+    if now:
         owned.updated_at = utcnow()
-        changed = [f for f in after if after[f] != before[f]]
-        await _audit(
-            session,
-            actor,
-            "update",
-            owned,
-            before={f: before[f] for f in changed},
-            after={f: after[f] for f in changed},
-        )
+        await _audit(session, actor, "update", owned, before=was, after=now)
     await session.commit()
     return owned
 

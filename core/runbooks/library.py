@@ -75,7 +75,38 @@ DISK_CLEANUP = RunbookSpec(
     timeout_seconds=600,
 )
 
-SERVICE_RESTART = RunbookSpec(
+
+def _service_restart(
+    *,
+    name: str,
+    description: str,
+    signatures: list[str],
+    risk_level: RiskLevel,
+    pre_check: str | None,
+    post_check: str,
+    timeout_seconds: int,
+    record: str | None = None,
+) -> RunbookSpec:
+    """Restarts the unit named by the alert's `service` label, after `record` (a step that only writes to
+    the run's output) if given. Stops before touching anything when no such unit exists; a restart that
+    leaves the unit stopped is followed by one more start."""
+    recording = [] if record is None else [record]
+    return RunbookSpec(
+        name=name,
+        description=description,
+        signatures=signatures,
+        risk_level=risk_level,
+        executor=ExecutorKind.ssm,
+        parameters=[SERVICE],
+        pre_check=pre_check,
+        actions=[UNIT_EXISTS, *recording, RESTART, AWAIT_ACTIVE],
+        rollback_actions=[NOTHING_TO_UNDO, *(NOTHING_TO_UNDO for _ in recording), START_AGAIN],
+        post_check=post_check,
+        timeout_seconds=timeout_seconds,
+    )
+
+
+SERVICE_RESTART = _service_restart(
     name="Service restart",
     description=(
         "Restarts the systemd unit named by the alert's `service` label and waits up to 60 s for it to "
@@ -84,16 +115,12 @@ SERVICE_RESTART = RunbookSpec(
     ),
     signatures=["service_down*", "*_service_*"],
     risk_level=RiskLevel.medium,
-    executor=ExecutorKind.ssm,
-    parameters=[SERVICE],
     pre_check=ACTIVE,
-    actions=[UNIT_EXISTS, RESTART, AWAIT_ACTIVE],
-    rollback_actions=[NOTHING_TO_UNDO, START_AGAIN],
     post_check=ACTIVE,
     timeout_seconds=120,
 )
 
-MEMORY_LEAK_MITIGATION = RunbookSpec(
+MEMORY_LEAK_MITIGATION = _service_restart(
     name="Memory-leak mitigation",
     description=(
         "Records the unit's status and the largest processes (in the run's output, for the post-mortem), "
@@ -102,22 +129,14 @@ MEMORY_LEAK_MITIGATION = RunbookSpec(
     ),
     signatures=["memory_*", "oom*"],
     risk_level=RiskLevel.medium,
-    executor=ExecutorKind.ssm,
-    parameters=[SERVICE],
     pre_check=_memory_available_at_least(15),
-    actions=[
-        UNIT_EXISTS,
-        "systemctl status --no-pager --lines=0 -- {service} | head -n 15;"
-        " ps -eo pid,rss,vsz,etime,comm --sort=-rss | head -n 15",
-        RESTART,
-        AWAIT_ACTIVE,
-    ],
-    rollback_actions=[NOTHING_TO_UNDO, NOTHING_TO_UNDO, START_AGAIN],
+    record="systemctl status --no-pager --lines=0 -- {service} | head -n 15;"
+    " ps -eo pid,rss,vsz,etime,comm --sort=-rss | head -n 15",
     post_check=ACTIVE + " && " + _memory_available_at_least(10),
     timeout_seconds=180,
 )
 
-CONNECTION_POOL_RESET = RunbookSpec(
+CONNECTION_POOL_RESET = _service_restart(
     name="Connection-pool reset",
     description=(
         "Resets a connection pool by restarting the pooling unit named by the `service` label (such as "
@@ -127,15 +146,8 @@ CONNECTION_POOL_RESET = RunbookSpec(
     ),
     signatures=["db_connection*", "connection_pool*"],
     risk_level=RiskLevel.high,
-    executor=ExecutorKind.ssm,
-    parameters=[SERVICE],
-    actions=[
-        UNIT_EXISTS,
-        "ss -s; echo close-wait: $(ss -Htan state close-wait | wc -l)",
-        RESTART,
-        AWAIT_ACTIVE,
-    ],
-    rollback_actions=[NOTHING_TO_UNDO, NOTHING_TO_UNDO, START_AGAIN],
+    pre_check=None,
+    record="ss -s; echo close-wait: $(ss -Htan state close-wait | wc -l)",
     post_check=ACTIVE,
     timeout_seconds=120,
 )
@@ -146,59 +158,66 @@ STARTER = (DISK_CLEANUP, SERVICE_RESTART, MEMORY_LEAK_MITIGATION, CONNECTION_POO
 # starter library does not handle. One fails its post-check on purpose, to show a rollback.
 ASSET = Parameter(name="asset", source="asset_name", pattern=r"^[A-Za-z0-9_.-]{1,100}$")
 
-DEMO = (
-    RunbookSpec(
-        name="Demo: recycle web workers",
-        description="Demo only (echo and sleep): pretends to recycle the web workers of the asset.",
-        signatures=["http_5xx_rate*", "demo_web_*"],
-        risk_level=RiskLevel.low,
+
+def _demo(
+    *,
+    name: str,
+    description: str,
+    signatures: list[str],
+    actions: list[str],
+    post_check: str,
+    rollback_actions: list[str] | None = None,
+    risk_level: RiskLevel = RiskLevel.low,
+    auto_approve: bool = True,
+) -> RunbookSpec:
+    return RunbookSpec(
+        name=name,
+        description=f"Demo only (echo and sleep): {description}",
+        signatures=signatures,
+        risk_level=risk_level,
         executor=ExecutorKind.local,
         parameters=[ASSET],
+        actions=actions,
+        rollback_actions=rollback_actions or [],
+        post_check=post_check,
+        auto_approve=auto_approve,
+        timeout_seconds=30,
+        demo=True,
+    )
+
+
+DEMO = (
+    _demo(
+        name="Demo: recycle web workers",
+        description="pretends to recycle the web workers of the asset.",
+        signatures=["http_5xx_rate*", "demo_web_*"],
         actions=["echo demo: draining web workers on {asset}", "sleep 0.2", "echo demo: workers recycled"],
         rollback_actions=["echo demo: workers restored on {asset}"],
         post_check="test -d /tmp",
-        auto_approve=True,
-        timeout_seconds=30,
-        demo=True,
     ),
-    RunbookSpec(
+    _demo(
         name="Demo: flush mail queue",
-        description="Demo only (echo and sleep): pretends to flush the outbound mail queue.",
+        description="pretends to flush the outbound mail queue.",
         signatures=["queue_backlog*", "demo_queue_*"],
-        risk_level=RiskLevel.low,
-        executor=ExecutorKind.local,
-        parameters=[ASSET],
         actions=["echo demo: flushing the mail queue on {asset}", "sleep 0.2"],
         post_check="true",
-        auto_approve=True,
-        timeout_seconds=30,
-        demo=True,
     ),
-    RunbookSpec(
+    _demo(
         name="Demo: warm API cache (needs approval)",
-        description="Demo only (echo and sleep): medium risk and not auto-approved, to show an approval.",
+        description="medium risk and not auto-approved, to show an approval.",
         signatures=["latency_p99*", "demo_latency_*"],
         risk_level=RiskLevel.medium,
-        executor=ExecutorKind.local,
-        parameters=[ASSET],
+        auto_approve=False,
         actions=["echo demo: warming the API cache on {asset}", "sleep 0.2"],
         post_check="test -d /tmp",
-        timeout_seconds=30,
-        demo=True,
     ),
-    RunbookSpec(
+    _demo(
         name="Demo: rebuild query plans (rolls back)",
-        description="Demo only (echo and sleep): its post-check fails on purpose, so the run rolls back.",
+        description="its post-check fails on purpose, so the run rolls back.",
         signatures=["slow_queries*", "demo_rollback_*"],
-        risk_level=RiskLevel.low,
-        executor=ExecutorKind.local,
-        parameters=[ASSET],
         actions=["echo demo: analysing tables on {asset}", "sleep 0.2", "echo demo: plans rebuilt"],
         rollback_actions=["echo demo: previous statistics restored", "true", "echo demo: plans reverted"],
         post_check="echo demo: latency still high; false",
-        auto_approve=True,
-        timeout_seconds=30,
-        demo=True,
     ),
 )
 

@@ -16,7 +16,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from core.accounts.actor import Actor
 from core.accounts.roles import Role
-from core.audit import record
+from core.audit import changed_fields, record
 from core.db.models import Runbook, utcnow
 from core.errors import Forbidden
 from core.runbooks.matching import handles
@@ -99,18 +99,10 @@ async def replace(session: AsyncSession, actor: Actor, runbook: Runbook, spec: R
     before = _audited(runbook)
     for field, value in spec.stored().items():
         setattr(runbook, field, value)
-    after = _audited(runbook)
-    if after != before:
+    was, now = changed_fields(before, _audited(runbook))
+    if now:
         runbook.updated_at = utcnow()
-        changed = [f for f in after if after[f] != before[f]]
-        await audit(
-            session,
-            actor.user_id,
-            "update",
-            runbook,
-            before={f: before[f] for f in changed},
-            after={f: after[f] for f in changed},
-        )
+        await audit(session, actor.user_id, "update", runbook, before=was, after=now)
     await session.commit()
     return runbook
 

@@ -28,8 +28,8 @@ from core.db.engine import create_engine, session_factory
 from core.db.models import Company
 from core.security import SecretBox
 from core.settings import Settings
-from tests.support.aws import ACCOUNT, fake_credentials, moto_server
-from tests.support.fake_ssm import FakeSsm, running_fake_ssm
+from tests.support.aws import ACCOUNT, moto_server
+from tests.support.fake_ssm import FakeSsm, fake_ssm_behind_boto3
 from tests.support.runbook_steps import RunSteps, RunStepsWorkflow, steps_worker
 from workflows.remediation.types import ExecutorKind, StepPhase, StepRequest, StepResult
 
@@ -58,10 +58,8 @@ async def company_id(sessions: async_sessionmaker[AsyncSession]) -> str:
 
 @pytest.fixture
 async def fake_ssm(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeSsm]:
-    fake_credentials(monkeypatch)
     monkeypatch.setattr(runbook_steps, "HEARTBEAT_EVERY_S", 0.05)
-    async with running_fake_ssm() as fake:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
+    async with fake_ssm_behind_boto3(monkeypatch) as fake:
         yield fake
 
 

@@ -15,8 +15,8 @@ from core.accounts.roles import Role
 from core.accounts.users import create_user
 from core.db.models import DecisionRecord, Incident
 from core.settings import Settings
-from tests.support.decision_world import DecisionWorld, point_sdks_at
-from tests.support.fake_llm import FakeLlm, Reply, good, running_fake_llm
+from tests.support.decision_world import DecisionWorld, fake_llm_behind_sdks
+from tests.support.fake_llm import FakeLlm, Reply, good
 from tests.support.signin import bearer, cheap_password_hashes, login
 from tests.support.stack import Stack
 from workflows.remediation.types import DecisionAction, DecisionOutcome
@@ -26,8 +26,7 @@ REASONING = "Disk cleanup resolved this signature before; the runbook is low ris
 
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLlm]:
-    async with running_fake_llm() as running:
-        point_sdks_at(running, monkeypatch)
+    async with fake_llm_behind_sdks(monkeypatch) as running:
         yield running
 
 

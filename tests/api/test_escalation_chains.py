@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlmodel import col, select
 
 from core.accounts.roles import Role
-from core.db.models import AuditLog, User
-from tests.support.signin import bearer
+from core.db.models import AuditLog
+from tests.support.api_user import ApiUser, api_user, nominees
 from tests.support.stack import Stack, TenantCreds
 
 DEFAULT_LEVELS = [
@@ -43,22 +42,11 @@ def level(number: int, wait: int, *, reassign: bool = False, **notify: Any) -> d
     }
 
 
-class Api:
-    def __init__(self, stack: Stack, user: dict[str, str]) -> None:
-        self.stack, self.headers, self.user_id = stack, bearer(user["access_token"]), user["id"]
-
-    async def call(self, method: str, path: str = "", json: Any = None, **params: Any) -> httpx.Response:
-        return await self.stack.http.request(
-            method,
-            f"{self.stack.url}/api/escalation-chains{path}",
-            json=json,
-            params=params or None,
-            headers=self.headers,
-        )
+CHAINS = "/api/escalation-chains"
 
 
-async def as_role(stack: Stack, company: TenantCreds, role: Role = Role.company_admin) -> Api:
-    return Api(stack, await stack.user(role, [company.id]))
+async def as_role(stack: Stack, company: TenantCreds, role: Role = Role.company_admin) -> ApiUser:
+    return await api_user(stack, CHAINS, role, [company])
 
 
 async def test_a_company_without_a_chain_shows_the_default_then_its_own_until_deleted_each_change_audited(
@@ -123,13 +111,7 @@ async def test_a_chain_naming_someone_who_cannot_serve_the_company_or_unusable_i
 ) -> None:
     acme, other = await stack.company(), await stack.company("Other")
     admin = await as_role(stack, acme)
-    member = (await stack.user(Role.technician, [acme.id]))["id"]
-    stranger = (await stack.user(Role.technician, [other.id]))["id"]
-    disabled = (await stack.user(Role.technician, [acme.id]))["id"]
-    async with stack.services.sessions() as session, session.begin():
-        user = await session.get(User, disabled)
-        assert user is not None
-        user.disabled = True
+    member, stranger, disabled = await nominees(stack, acme, other)
     cases: list[tuple[str, list[dict[str, Any]], str]] = [
         ("another company's user", [level(1, 5, user_ids=[member, stranger])], "not an active member"),
         ("unknown user", [level(1, 5, user_ids=["usr_nobody"])], "not an active member"),
@@ -181,5 +163,5 @@ async def test_chains_of_another_company_are_not_found_and_technicians_only_read
     assert (await tech.call("GET", company_id=acme.id)).json()[0]["id"] == created.json()["id"]
     assert (await tech.call("PUT", path, json=spec)).status_code == 403
     assert (await tech.call("DELETE", path)).status_code == 403
-    msp = Api(stack, await stack.user(Role.msp_admin, []))
+    msp = await api_user(stack, CHAINS, Role.msp_admin, [])
     assert created.json()["id"] in {c["id"] for c in (await msp.call("GET")).json()}

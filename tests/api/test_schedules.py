@@ -6,13 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from sqlmodel import col, select
 
 from core.accounts.roles import Role
-from core.db.models import AuditLog, User
-from tests.support.signin import bearer
+from core.db.models import AuditLog
+from tests.support.api_user import ApiUser, api_user, nominees
 from tests.support.stack import Stack, TenantCreds
 
 
@@ -36,24 +35,8 @@ def always(user_id: str, name: str) -> dict[str, Any]:
     return weekly_layer(user_id, name=name, rotation="daily", handoff_time="00:00", starts_on="2020-01-01")
 
 
-class Api:
-    def __init__(self, stack: Stack, user: dict[str, str]) -> None:
-        self.stack, self.headers, self.user_id = stack, bearer(user["access_token"]), user["id"]
-
-    async def call(self, method: str, path: str = "", json: Any = None, **params: Any) -> httpx.Response:
-        return await self.stack.http.request(
-            method, f"{self.stack.url}/api{path}", json=json, params=params or None, headers=self.headers
-        )
-
-    async def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.call("POST", "/schedules", json=body)
-        assert response.status_code == 201, response.text
-        created: dict[str, Any] = response.json()
-        return created
-
-
-async def as_role(stack: Stack, company: TenantCreds, role: Role = Role.company_admin) -> Api:
-    return Api(stack, await stack.user(role, [company.id]))
+async def as_role(stack: Stack, company: TenantCreds, role: Role = Role.company_admin) -> ApiUser:
+    return await api_user(stack, "/api", role, [company])
 
 
 async def test_company_admin_creates_reads_lists_replaces_and_deletes_a_schedule_each_change_audited(
@@ -69,7 +52,7 @@ async def test_company_admin_creates_reads_lists_replaces_and_deletes_a_schedule
         "layers": [weekly_layer(alice, bob)],
     }
 
-    created = await admin.create(body)
+    created = await admin.create(body, "/schedules")
 
     assert created["name"] == "Network" and created["company_id"] == acme.id
     assert created["layers"] == [{**weekly_layer(alice, bob), "shift_hours": None, "restrictions": []}]
@@ -134,7 +117,8 @@ async def test_who_is_on_call_now_per_layer_and_overall_with_until_when(stack: S
             "company_id": acme.id,
             "name": "Primary",
             "layers": [always(night, "base"), {**always(office, "top"), "restrictions": everyday}],
-        }
+        },
+        "/schedules",
     )
     await admin.create(
         {
@@ -148,7 +132,8 @@ async def test_who_is_on_call_now_per_layer_and_overall_with_until_when(stack: S
                     "ends_at": "2099-01-01T00:00:00Z",
                 }
             ],
-        }
+        },
+        "/schedules",
     )
 
     response = await tech.call("GET", f"/oncall/{acme.id}/now")
@@ -218,15 +203,9 @@ async def test_a_schedule_naming_someone_who_cannot_serve_the_company_or_unusabl
 ) -> None:
     acme, other = await stack.company(), await stack.company("Other")
     admin = await as_role(stack, acme)
-    member = (await stack.user(Role.technician, [acme.id]))["id"]
-    stranger = (await stack.user(Role.technician, [other.id]))["id"]
-    disabled = (await stack.user(Role.technician, [acme.id]))["id"]
-    async with stack.services.sessions() as session, session.begin():
-        user = await session.get(User, disabled)
-        assert user is not None
-        user.disabled = True
+    member, stranger, disabled = await nominees(stack, acme, other)
     valid = {"company_id": acme.id, "name": "Primary", "layers": [weekly_layer(member)]}
-    existing = await admin.create(valid)
+    existing = await admin.create(valid, "/schedules")
 
     failures = []
     for label, change, reason in invalid_cases(member, stranger, disabled):
@@ -242,9 +221,9 @@ async def test_a_schedule_naming_someone_who_cannot_serve_the_company_or_unusabl
             if response.status_code != 422 or reason not in response.text:
                 failures.append(f"{label} ({method}): {response.status_code} {response.text[:300]}")
     assert failures == []
-    msp = Api(stack, await stack.user(Role.msp_admin, []))
+    msp = await api_user(stack, "/api", Role.msp_admin, [])
     with_msp = await admin.create(
-        {**valid, "name": "With MSP staff", "layers": [weekly_layer(member, msp.user_id)]}
+        {**valid, "name": "With MSP staff", "layers": [weekly_layer(member, msp.user_id)]}, "/schedules"
     )
     assert with_msp["layers"][0]["participants"] == [member, msp.user_id]
 
@@ -255,7 +234,7 @@ async def test_schedules_of_another_company_are_not_found_and_technicians_only_r
     tech = await as_role(stack, acme, Role.technician)
     member = (await stack.user(Role.technician, [acme.id]))["id"]
     body = {"company_id": acme.id, "name": "Primary", "layers": [weekly_layer(member)]}
-    created = await admin.create(body)
+    created = await admin.create(body, "/schedules")
     path = f"/schedules/{created['id']}"
     spec = {k: v for k, v in body.items() if k != "company_id"}
 
@@ -286,7 +265,7 @@ async def test_the_handoff_answered_is_at_the_local_handoff_time(stack: Stack, r
     if rotation == "custom":
         layer["shift_hours"] = 12
     created = await admin.create(
-        {"company_id": acme.id, "name": "NY", "timezone": "America/New_York", "layers": [layer]}
+        {"company_id": acme.id, "name": "NY", "timezone": "America/New_York", "layers": [layer]}, "/schedules"
     )
     until = datetime.fromisoformat(created["on_call_now"]["until"]).astimezone(ZoneInfo("America/New_York"))
     assert until.strftime("%H:%M") in ({"07:30"} if rotation == "daily" else {"07:30", "19:30"})

@@ -3,29 +3,12 @@ provider's trouble."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.decisions import Decider
-from core.settings import Settings
-from tests.support.decision_world import DecisionWorld, decision_world, point_sdks_at
-from tests.support.fake_llm import FakeLlm, Reply, running_fake_llm
+from tests.support.decision_world import DecisionWorld
+from tests.support.fake_llm import FakeLlm, Reply
 from workflows.remediation.types import DecisionAction, DecisionRequest
-
-
-@pytest.fixture
-async def world(settings: Settings) -> AsyncIterator[DecisionWorld]:
-    async with decision_world(settings) as made:
-        yield made
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLlm]:
-    async with running_fake_llm() as running:
-        point_sdks_at(running, monkeypatch)
-        yield running
 
 
 async def test_the_activity_decides_with_the_rules_when_the_llm_is_down(

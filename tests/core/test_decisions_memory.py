@@ -3,20 +3,9 @@ confidence follows the runbook's history on the signature."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from core.decisions.engine import decide
-from core.settings import Settings
-from tests.support.decision_world import DecisionWorld, decision_world
+from tests.support.decision_world import DecisionWorld
 from workflows.remediation.types import DecisionAction
-
-
-@pytest.fixture
-async def world(settings: Settings) -> AsyncIterator[DecisionWorld]:
-    async with decision_world(settings) as made:
-        yield made
 
 
 async def test_two_failures_in_a_row_on_an_asset_end_auto_approval_there_only(world: DecisionWorld) -> None:

@@ -3,28 +3,12 @@ falls through (error, timeout, token budgets, invalid output) to the next one an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from core.decisions.engine import decide
-from core.settings import Settings
-from tests.support.decision_world import DecisionWorld, decision_world, point_sdks_at
-from tests.support.fake_llm import FakeLlm, Reply, decision, good, running_fake_llm
+from tests.support.decision_world import DecisionWorld
+from tests.support.fake_llm import FakeLlm, Reply, decision, good
 from workflows.remediation.types import DecisionAction
-
-
-@pytest.fixture
-async def world(settings: Settings) -> AsyncIterator[DecisionWorld]:
-    async with decision_world(settings) as made:
-        yield made
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLlm]:
-    async with running_fake_llm() as running:
-        point_sdks_at(running, monkeypatch)
-        yield running
 
 
 async def test_anthropic_decides_through_the_decision_tool_with_incident_policy_and_runbooks_in_the_prompt(

@@ -18,7 +18,7 @@ from core.remediation.aws_access import company_session
 from core.remediation.errors import classify
 from core.remediation.executors.ssm import SsmRunCommand, comment
 from tests.support.aws import ACCOUNT, fake_credentials, moto_server
-from tests.support.fake_ssm import FakeSsm, running_fake_ssm
+from tests.support.fake_ssm import FakeSsm, fake_ssm_behind_boto3
 
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/alert-whisperer-runbooks"
@@ -40,9 +40,7 @@ def moto(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 async def fake_ssm(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeSsm]:
-    fake_credentials(monkeypatch)
-    async with running_fake_ssm() as fake:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
+    async with fake_ssm_behind_boto3(monkeypatch) as fake:
         yield fake
 
 

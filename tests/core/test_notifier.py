@@ -29,12 +29,12 @@ from tests.support.notifications import (
     NotifyTwice,
     NotifyWorkflow,
     SlackReceiver,
-    free_port,
     notify_request,
     notify_worker,
     slack_receiver,
     smtp_server,
 )
+from tests.support.ports import free_port
 from workflows.notifications.types import NotifyRequest, NotifyResult
 from workflows.types import Severity
 

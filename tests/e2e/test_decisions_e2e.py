@@ -18,8 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db.models import RemediationRun
 from core.settings import Settings
-from tests.support.decision_world import point_sdks_at
-from tests.support.fake_llm import FakeLlm, Reply, decision, good, running_fake_llm
+from tests.support.decision_world import fake_llm_behind_sdks
+from tests.support.fake_llm import FakeLlm, Reply, decision, good
 from tests.support.healing import Trace, open_incident, remediation_is, runbook, tenant, until
 from tests.support.signin import bearer
 from tests.support.stack import Stack, alert_body, make_stack
@@ -31,8 +31,8 @@ StackOf = Callable[..., Awaitable[Stack]]
 
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLlm]:
-    async with running_fake_llm() as running:
-        point_sdks_at(running, monkeypatch)  # before the stack's services build their SDK clients
+    """Started before the stack, whose services build their SDK clients from the environment."""
+    async with fake_llm_behind_sdks(monkeypatch) as running:
         yield running
 
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from core.db.models import AuditLog
 from core.settings import Settings
 from core.temporal import connect
-from tests.support.dev_process import free_port
+from tests.support.ports import free_port
 from tests.support.stack import Stack, alert_body, eventually, make_stack
 from worker import temporal_server
 from workflows.policy import CompanyPolicy

@@ -12,8 +12,7 @@ from temporalio.client import Client
 
 from core.accounts.roles import Role
 from core.settings import Settings
-from tests.support.aws import fake_credentials
-from tests.support.fake_ssm import FakeSsm, running_fake_ssm
+from tests.support.fake_ssm import FakeSsm, fake_ssm_behind_boto3
 from tests.support.signin import bearer
 from tests.support.stack import Stack, alert_body, eventually, make_stack
 
@@ -25,9 +24,7 @@ POST_CHECK = "curl -fsS http://localhost/health"
 
 @pytest.fixture
 async def fake_ssm(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeSsm]:
-    fake_credentials(monkeypatch)
-    async with running_fake_ssm() as fake:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
+    async with fake_ssm_behind_boto3(monkeypatch) as fake:
         yield fake
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.ports import free_port
 
 BINARY = "prometheus-alertmanager"
 PACKAGE = "prometheus-alertmanager"
@@ -77,13 +78,6 @@ def find_or_install() -> tuple[str | None, str]:
     if found:
         return found, ""
     return None, f"apt-get install {PACKAGE} failed: {(result.stderr or result.stdout)[-500:]}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def webhook_config(url: str, api_key: str) -> dict[str, Any]:

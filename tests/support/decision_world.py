@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.db.engine import create_engine, session_factory
 from core.db.models import Alert, Company, LlmUsage, RemediationRun, Runbook, new_id
 from core.settings import Settings
-from tests.support.fake_llm import FakeLlm
+from tests.support.fake_llm import FakeLlm, running_fake_llm
 from workflows.types import IncidentState, IncidentStatus, Severity
 
 DISK = "disk_space_critical"
@@ -159,3 +159,11 @@ def point_sdks_at(fake: FakeLlm, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
     monkeypatch.setenv("GEMINI_API_KEY", "test-gemini-key")
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+
+
+@asynccontextmanager
+async def fake_llm_behind_sdks(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLlm]:
+    """The fake LLM server, with every provider SDK's own settings aimed at it."""
+    async with running_fake_llm() as running:
+        point_sdks_at(running, monkeypatch)
+        yield running

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
+
+from tests.support.serving import serving
 
 Api = Literal["anthropic", "bedrock", "gemini"]
 ToolInput = object | Callable[[str], object]  # or computed from the request's prompt text
@@ -242,24 +243,11 @@ class FakeLlm:
         }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def running_fake_llm() -> AsyncIterator[FakeLlm]:
     fake = FakeLlm()
     app = web.Application()
     app.router.add_route("POST", "/{tail:.*}", fake._handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serving(app, shutdown_timeout=0.5) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()

@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiohttp import web
+
+from tests.support.aws import fake_credentials
+from tests.support.serving import serving
 
 
 @dataclass
@@ -191,13 +195,15 @@ async def running_fake_ssm() -> AsyncIterator[FakeSsm]:
     fake = FakeSsm()
     app = web.Application()
     app.router.add_post("/", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    fake.url = f"http://{host}:{port}"
-    try:
+    async with serving(app, access_log=None) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()
+
+
+@asynccontextmanager
+async def fake_ssm_behind_boto3(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeSsm]:
+    """The fake, where boto3's SSM client finds it, under made-up credentials."""
+    fake_credentials(monkeypatch)
+    async with running_fake_ssm() as fake:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
+        yield fake

@@ -46,6 +46,7 @@ from workflows.types import (
     Severity,
 )
 
+IncidentHandle = WorkflowHandle[IncidentWorkflow, IncidentState]
 KEY = aggregation_key(AggregationMode.asset_signature, asset="db-1", signature="disk_full")
 
 
@@ -194,7 +195,7 @@ async def running_incident(
     sandboxed: bool = True,
     automation: bool = True,
     policy: CorrelationPolicy | None = None,
-) -> AsyncIterator[WorkflowHandle[IncidentWorkflow, IncidentState]]:
+) -> AsyncIterator[IncidentHandle]:
     """An incident workflow opened by `first`, on a worker of its own task queue with `world`'s stand-ins.
     Unsandboxed, the workflow sees module constants a test has patched."""
     task_queue = f"wf-{uuid.uuid4().hex[:8]}"
@@ -212,3 +213,18 @@ async def running_incident(
             id=incident_id,
             task_queue=task_queue,
         )
+
+
+async def until(
+    handle: IncidentHandle, done: Callable[[IncidentState], bool], timeout: float = 20
+) -> IncidentState:
+    """The incident's state once `done` holds, queried every 50 ms."""
+
+    async def poll() -> IncidentState:
+        while True:
+            state = await handle.query(IncidentWorkflow.current_state)
+            if done(state):
+                return state
+            await asyncio.sleep(0.05)
+
+    return await asyncio.wait_for(poll(), timeout)

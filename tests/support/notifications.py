@@ -3,7 +3,6 @@ stand-in (aiohttp), each on a free port of 127.0.0.1, and a notification request
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -22,17 +21,13 @@ from temporalio.client import Client
 from temporalio.common import RetryPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from tests.support.ports import free_port
+from tests.support.serving import serving
+
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import Notifier
     from workflows.notifications.types import NotificationKind, NotifyRequest, NotifyResult
     from workflows.types import Severity
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -82,16 +77,9 @@ async def slack_receiver() -> AsyncIterator[SlackReceiver]:
     receiver = SlackReceiver()
     app = web.Application()
     app.router.add_post("/services/T000/B000/secret-token", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    receiver.url = f"http://{host}:{port}/services/T000/B000/secret-token"
-    try:
+    async with serving(app, access_log=None) as url:
+        receiver.url = f"{url}/services/T000/B000/secret-token"
         yield receiver
-    finally:
-        await runner.cleanup()
 
 
 def notify_request(company_id: str, user_ids: list[str], **overrides: Any) -> NotifyRequest:

@@ -14,16 +14,12 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from tests.support.ports import free_port
+
 CLI = Path(sys.executable).parent / "alert-whisperer"
 HEADER_TIMEOUT_S = 1
 # Far beyond the configured timeout, yet short of forever: a client still connected by then was not cut off.
 GIVE_UP_S = 15
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

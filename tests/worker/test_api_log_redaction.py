@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,11 @@ from core.accounts.roles import Role
 from core.ingest.signature import sign
 from core.log_redaction import REDACTED, redact
 from core.settings import Settings
+from tests.support.ports import free_port
 from tests.support.signin import bearer
 from tests.support.stack import Stack, alert_body, signed_headers
 
 CLI = Path(sys.executable).parent / "alert-whisperer"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class ApiProcess:

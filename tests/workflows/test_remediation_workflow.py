@@ -9,12 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.helpers import record_history
-from tests.support.incident_world import StandIns, firing_alert, running_incident
+from tests.support.incident_world import StandIns, firing_alert, running_incident, until
 from workflows.incident import workflow as incident_workflow
 from workflows.incident.workflow import (
     APPROVER_ROLE_ERROR,
@@ -33,10 +33,7 @@ from workflows.remediation.types import (
     RunbookPlan,
     StepPhase,
 )
-from workflows.types import AddAlerts, IncidentState, IncidentStatus, Severity
-
-State = IncidentState
-Handle = WorkflowHandle[IncidentWorkflow, IncidentState]
+from workflows.types import AddAlerts, IncidentStatus, Severity
 
 
 def plan(
@@ -73,17 +70,6 @@ def deciding(
         )
 
     return outcome
-
-
-async def until(handle: Handle, done: Callable[[State], bool], timeout: float = 20) -> State:
-    async def poll() -> State:
-        while True:
-            state = await handle.query(IncidentWorkflow.current_state)
-            if done(state):
-                return state
-            await asyncio.sleep(0.05)
-
-    return await asyncio.wait_for(poll(), timeout)
 
 
 def answer(role: str, approve: bool = True) -> ApprovalAnswer:

@@ -3,29 +3,24 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.helpers import record_history
-from tests.support.incident_world import StandIns, firing_alert, running_incident
+from tests.support.incident_world import StandIns, firing_alert, running_incident, until
 from workflows.assignment.types import EscalationStep
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.notifications.types import NotificationKind
 from workflows.types import (
     Acknowledge,
     CorrelationPolicy,
-    IncidentState,
     IncidentStatus,
     PauseSla,
     Severity,
     SlaTarget,
 )
 
-Handle = WorkflowHandle[IncidentWorkflow, IncidentState]
 POLICY = CorrelationPolicy(
     sla_overrides={Severity.high: SlaTarget(response_seconds=100, resolution_seconds=1000)}
 )
@@ -33,17 +28,6 @@ CHAIN = [
     EscalationStep(level=1, notify_user_ids=["us-l1"], wait_minutes=5, last_level=False),
     EscalationStep(level=2, notify_user_ids=["us-l2"], wait_minutes=10, reassign_to="us-l2", last_level=True),
 ]
-
-
-async def until(handle: Handle, done: Callable[[IncidentState], bool], timeout: float = 20) -> IncidentState:
-    async def poll() -> IncidentState:
-        while True:
-            state = await handle.query(IncidentWorkflow.current_state)
-            if done(state):
-                return state
-            await asyncio.sleep(0.05)
-
-    return await asyncio.wait_for(poll(), timeout)
 
 
 def sent(world: StandIns, kind: NotificationKind) -> list[str]:

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     webhook_future_skew_s: int = 60
     webhook_answer_timeout_s: float = 2.0
     delivery_id_retention_hours: int = 24
+    # Incident events (the WebSocket stream's outbox) older than this are purged by the redelivery pass;
+    # a client resuming from further back gets what is left.
+    event_retention_days: float = Field(7.0, gt=0)
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 1000
     # Amazon SNS (CloudWatch alarms): a signed message older than this is refused even with a valid

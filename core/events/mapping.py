@@ -26,6 +26,7 @@ EVENT_TYPE_BY_AUDIT_ACTION: dict[str, EventType] = {
     "sla.warning": "sla.warning",
     "sla.breached": "sla.breached",
     "assignment": "assignment",
+    "note.added": "note.added",
 }
 
 _FINISHED_RUN = {RemediationStatus.succeeded, RemediationStatus.failed, RemediationStatus.rolled_back}

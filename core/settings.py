@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(1000, ge=1)
     ws_auth_timeout_s: float = Field(10.0, gt=0)
     event_poll_interval_s: float = Field(0.1, gt=0)
+    # WebSocket heartbeats (uvicorn's protocol pings): a connection whose pong is this late is closed.
+    ws_ping_interval_s: float = Field(20.0, gt=0)
+    ws_ping_timeout_s: float = Field(20.0, gt=0)
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 1000
     # Amazon SNS (CloudWatch alarms): a signed message older than this is refused even with a valid

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from core.db.models import Event, table_of
 from core.events.types import EventDraft, EventPublic
@@ -60,6 +60,13 @@ def _write_staged(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_staged(session: Session) -> None:
     session.info.pop(_STAGED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_staged_at_end(session: Session, transaction: SessionTransaction) -> None:
+    # However the outermost transaction ended (a close without commit, too), nothing staged outlives it.
+    if transaction.parent is None:
+        session.info.pop(_STAGED, None)
 
 
 def _unique(drafts: Sequence[EventDraft]) -> list[EventDraft]:

@@ -9,18 +9,21 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from temporalio.client import Client
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from api import tokens
 from core.accounts.roles import Role
 from core.db.models import Event
 from core.events import outbox
 from core.events.types import EventDraft
+from core.settings import Settings
 from tests.support.stack import Stack, alert_body, make_stack
 
 
@@ -195,3 +198,39 @@ async def test_a_client_that_never_reads_is_dropped_without_hurting_the_others(s
         with pytest.raises(ConnectionClosed):
             while True:
                 await asyncio.wait_for(stalled.recv(), 10)
+
+
+async def test_a_socket_is_closed_when_its_access_token_expires(stack: Stack) -> None:
+    acme = await stack.company()
+    user = await stack.user(Role.technician, [acme.id])
+    claims = tokens.decode(stack.settings.secret_key, user["access_token"], "access")
+    short = tokens.encode(
+        stack.settings.secret_key,
+        tokens.issue(claims.user_id, "access", claims.session_id, timedelta(seconds=2)),
+    )
+    async with socket(stack, short) as ws:
+        opened = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    assert time.monotonic() - opened < 5
+
+
+async def test_a_client_that_answers_no_pings_is_closed(settings: Settings, temporal_client: Client) -> None:
+    settings.ws_ping_interval_s, settings.ws_ping_timeout_s = 0.3, 0.3
+    quick = make_stack(settings, temporal_client)
+    await quick.start_api()
+    try:
+        acme = await quick.company()
+        user = await quick.user(Role.technician, [acme.id])
+        async with socket(quick, user["access_token"]) as ws:
+            assert quick.services.events.listeners == 1
+            ws.transport.pause_reading()  # a dead peer: pings go unanswered
+            deadline = time.monotonic() + 10
+            while quick.services.events.listeners and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert quick.services.events.listeners == 0
+            ws.transport.resume_reading()
+    finally:
+        await quick.close()

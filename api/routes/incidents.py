@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, exists, func, or_
 from sqlmodel import col, select
@@ -221,7 +222,12 @@ def _decode_cursor(cursor: str, sort: IncidentSort) -> tuple[Any, str]:
             raise ValueError("bad priority")
         return value, str(raw["id"])
     except (ValueError, KeyError, TypeError, binascii.Error):
-        raise HTTPException(422, "cursor is not one this listing returned (with this sort)") from None
+        error = {
+            "loc": ("query", "cursor"),
+            "msg": "not a cursor this listing returned with this sort",
+            "type": "value_error",
+        }
+        raise RequestValidationError([error]) from None
 
 
 async def scoped_incident(session: SessionDep, principal: Principal, incident_id: str) -> Incident:

@@ -24,6 +24,8 @@ from core.db.models import (
     table_of,
 )
 from core.db.upsert import dialect_of, insert_ignoring_conflicts, upsert_statement
+from core.events import outbox
+from core.events.mapping import correlation_event, projection_events
 from workflows.types import (
     AuditEvent,
     IncidentState,
@@ -122,6 +124,7 @@ class IncidentStore:
             await self._write_projections(session, [req.state])
             await _write_audit(session, req.state, req.audit, req.audit_token)
             await _write_remediation_history(session, req)
+            outbox.stage(session, projection_events(req.state, req.audit, req.audit_token))
 
     @activity.defn(name="count_series_recoveries")
     async def count_series_recoveries(self, req: SeriesRecoveriesQuery) -> SeriesRecoveries:
@@ -156,9 +159,12 @@ class IncidentStore:
                         },
                     )
                     attached = list(rows.scalars())
+                if attached and req.state.status != IncidentStatus.void:
+                    outbox.stage(session, [correlation_event(req.state, attached, req.attach_token)])
                 if len(attached) == len(set(req.alert_ids)) and req.write_projection_if_all_attached:
                     to_project.append(req.state)
                     await _write_audit(session, req.state, req.audit, req.attach_token)
+                    outbox.stage(session, projection_events(req.state, req.audit, req.attach_token))
                 results.append(RecordAlertsResult(attached_ids=attached))
             await self._write_projections(session, to_project)
         return results

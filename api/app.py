@@ -39,6 +39,7 @@ from api.routes import (
     runbooks,
     schedules,
     users,
+    ws,
 )
 from api.webhooks.openapi import RAW_BODY_MODELS
 from core.companies.secrets import SecretStoreUnavailable
@@ -125,6 +126,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         runbooks,
         schedules,
         escalation_chains,
+        ws,
     ):
         app.include_router(module.router)
 

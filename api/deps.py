@@ -70,8 +70,16 @@ async def get_principal(
 ) -> Principal:
     if credentials is None:
         raise unauthorized("missing bearer access token; sign in at POST /api/auth/login")
+    principal, _ = await principal_for_token(services, session, credentials.credentials)
+    return principal
+
+
+async def principal_for_token(
+    services: Services, session: AsyncSession, token: str
+) -> tuple[Principal, tokens.TokenClaims]:
+    """The caller an access token signs in, and its claims; 401 unless the token and its session hold."""
     try:
-        claims = tokens.decode(services.settings.secret_key, credentials.credentials, "access")
+        claims = tokens.decode(services.settings.secret_key, token, "access")
     except tokens.TokenInvalid as err:
         raise unauthorized(str(err)) from None
     user = await session.get(User, claims.user_id)
@@ -87,7 +95,8 @@ async def get_principal(
         async with services.sessions() as own, own.begin():
             await auth_sessions.note_use(own, signed_in.id, now)
     rows = await session.execute(select(UserCompany.company_id).where(UserCompany.user_id == user.id))
-    return Principal(user=user, company_ids=frozenset(rows.scalars()), session_id=signed_in.id)
+    principal = Principal(user=user, company_ids=frozenset(rows.scalars()), session_id=signed_in.id)
+    return principal, claims
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -79,5 +79,8 @@ def server_config(
         # Off: by default uvicorn believes X-Forwarded-For from 127.0.0.1, so any local client could pick
         # the address it is throttled under. The app applies AW_TRUSTED_PROXIES itself (api/app.py).
         "proxy_headers": False,
+        # Heartbeats for WebSocket /ws: dead connections are found and closed.
+        "ws_ping_interval": settings.ws_ping_interval_s,
+        "ws_ping_timeout": settings.ws_ping_timeout_s,
     }
     return uvicorn.Config(app, host=host, port=port, **(defaults | options))

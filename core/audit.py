@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import AuditLog
+from core.events import outbox
+from core.events.mapping import event_type_of
+from core.events.types import EventDraft
 
 SYSTEM_ACTOR = "system"
 
@@ -34,6 +37,17 @@ async def record(
         after=after,
     )
     session.add(entry)
+    if object_type == "incident" and company_id is not None:
+        # The request's side of an incident change; the workflow's own events follow from its projection.
+        event = EventDraft(
+            dedup_key=entry.id,
+            type=event_type_of(action),
+            company_id=company_id,
+            incident_id=object_id,
+            at=entry.at,
+            data={"action": action, "actor": actor, "before": before, "after": after},
+        )
+        outbox.stage(session, [event])
     return entry
 
 

@@ -13,6 +13,7 @@ from core.companies.directory import CompanyDirectory
 from core.companies.secrets import AwsSecretsManagerStore, CompanySecrets, LocalSecretStore
 from core.db.engine import create_engine, hot_path_engine, session_factory
 from core.decisions.engine import DecisionEngine
+from core.events.hub import EventHub
 from core.ingest.dispatch import AlertDispatch, head_lookup
 from core.ingest.intake import AlertIntake
 from core.ingest.rate_limit import TokenBuckets
@@ -47,9 +48,12 @@ class Services:
     passwords: PasswordHashing
     # Decisions for incidents, with this process's LLM clients (the worker's activity and the API's dry run).
     decisions: DecisionEngine
+    # Incident events for this process's WebSockets.
+    events: EventHub
     started_at: float = field(default_factory=time.monotonic)
 
     async def close(self) -> None:
+        await self.events.close()
         await self.router.close()
         self.passwords.close()
         await self.decisions.aclose()
@@ -112,4 +116,5 @@ def build_services(
         maintenance=MaintenanceWindows(sessions),
         passwords=PasswordHashing(settings.password_hash_threads, settings.password_checks_waiting),
         decisions=DecisionEngine(sessions, settings),
+        events=EventHub(sessions, settings.database_url, poll_interval_s=settings.event_poll_interval_s),
     )

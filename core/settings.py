@@ -86,6 +86,17 @@ class Settings(BaseSettings):
     webhook_future_skew_s: int = 60
     webhook_answer_timeout_s: float = 2.0
     delivery_id_retention_hours: int = 24
+    # Incident events (the WebSocket stream's outbox) older than this are purged by the redelivery pass;
+    # a client resuming from further back gets what is left.
+    event_retention_days: float = Field(7.0, gt=0)
+    # WebSocket /ws: events queued per connection before a client that reads too slowly is told to resume
+    # and closed; how long a new connection has to authenticate; SQLite's outbox tail interval.
+    ws_queue_size: int = Field(1000, ge=1)
+    ws_auth_timeout_s: float = Field(10.0, gt=0)
+    event_poll_interval_s: float = Field(0.1, gt=0)
+    # WebSocket heartbeats (uvicorn's protocol pings): a connection whose pong is this late is closed.
+    ws_ping_interval_s: float = Field(20.0, gt=0)
+    ws_ping_timeout_s: float = Field(20.0, gt=0)
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 1000
     # Amazon SNS (CloudWatch alarms): a signed message older than this is refused even with a valid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
@@ -41,7 +42,12 @@ WORKFLOWS = [IncidentWorkflow, RemediationWorkflow, RedeliveryLoopWorkflow, Aler
 def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:
     settings = services.settings
     store = IncidentStore(services.hot_sessions)
-    redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
+    redelivery = Redelivery(
+        services.sessions,
+        services.directory,
+        services.dispatch,
+        event_retention=timedelta(days=services.settings.event_retention_days),
+    )
     steps = RunbookSteps(services.sessions, settings)
     decider = Decider(services.sessions, settings, engine=services.decisions)
     notifier = Notifier(services.sessions, settings, box=services.box)

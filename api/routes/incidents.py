@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy import func
+from sqlalchemy import and_, exists, func, or_
 from sqlmodel import col, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -16,9 +20,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
 from api.permissions import CanActOnIncidents, CanReadIncidents
-from api.tenancy import incident_or_404, scoped
+from api.tenancy import ScopedIncident, incident_or_404, scoped
 from core.audit import record
 from core.db.models import Alert, Incident
+from core.incidents.timeline import TimelineEntry, add_note, timeline
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.remediation.types import Decision, Remediation
 from workflows.types import IncidentStatus, ResolveIncident, Severity, SlaState
@@ -100,6 +105,7 @@ class IncidentPage(BaseModel):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; none at the end")
 
 
 class AlertPublic(BaseModel):
@@ -129,6 +135,14 @@ def to_public(incident: Incident) -> IncidentPublic:
     return IncidentPublic(**fields, workflow_id=incident.id)
 
 
+IncidentSort = Literal["priority", "created", "updated"]
+_SORT_FIELDS = {
+    "priority": "priority_score",
+    "created": "created_at",
+    "updated": "updated_at",
+}
+
+
 @router.get("", response_model=IncidentPage)
 async def list_incidents(
     principal: CanReadIncidents,
@@ -136,9 +150,19 @@ async def list_incidents(
     company_id: str | None = None,
     status: IncidentStatus | None = None,
     severity: Severity | None = None,
+    assignee: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="text in asset, signature or an alert")
+    ] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    sort: IncidentSort = "updated",
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> IncidentPage:
+    """Newest (or highest priority) first. With `cursor`, the page after the one that returned it
+    (stable while incidents change); `offset` is for the first pages only."""
     query = scoped(select(Incident), Incident.company_id, principal)
     if company_id:
         query = query.where(Incident.company_id == company_id)
@@ -148,11 +172,62 @@ async def list_incidents(
         query = query.where(Incident.status != IncidentStatus.pending.value)  # not surfaced until min_alerts
     if severity:
         query = query.where(Incident.severity == severity.value)
+    if assignee:
+        query = query.where(Incident.assigned_to == assignee)
+    if created_from:
+        query = query.where(col(Incident.created_at) >= created_from)
+    if created_to:
+        query = query.where(col(Incident.created_at) < created_to)
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        in_alerts = exists().where(
+            col(Alert.incident_id) == col(Incident.id),
+            col(Alert.company_id) == col(Incident.company_id),
+            func.lower(col(Alert.message)).like(pattern, escape="\\"),
+        )
+        query = query.where(
+            or_(
+                func.lower(col(Incident.asset_name)).like(pattern, escape="\\"),
+                func.lower(col(Incident.signature)).like(pattern, escape="\\"),
+                in_alerts,
+            )
+        )
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(
-        query.order_by(col(Incident.updated_at).desc(), col(Incident.id)).limit(limit).offset(offset)
+    column = col(getattr(Incident, _SORT_FIELDS[sort]))
+    if cursor is not None:
+        value, last_id = _decode_cursor(cursor, sort)
+        query = query.where(or_(column < value, and_(column == value, col(Incident.id) > last_id)))
+        offset = 0
+    rows = await session.execute(query.order_by(column.desc(), col(Incident.id)).limit(limit).offset(offset))
+    items = list(rows.scalars())
+    next_cursor = _encode_cursor(items[-1], sort) if len(items) == limit else None
+    return IncidentPage(
+        items=[to_public(i) for i in items], total=total, limit=limit, offset=offset, next_cursor=next_cursor
     )
-    return IncidentPage(items=[to_public(i) for i in rows.scalars()], total=total, limit=limit, offset=offset)
+
+
+def _encode_cursor(incident: Incident, sort: IncidentSort) -> str:
+    value: Any = getattr(incident, _SORT_FIELDS[sort])
+    raw = {"s": sort, "v": value.isoformat() if isinstance(value, datetime) else value, "id": incident.id}
+    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode()
+
+
+def _decode_cursor(cursor: str, sort: IncidentSort) -> tuple[Any, str]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if raw["s"] != sort:
+            raise ValueError("cursor of another sort")
+        value = raw["v"] if sort == "priority" else datetime.fromisoformat(raw["v"])
+        if sort == "priority" and not isinstance(value, int):
+            raise ValueError("bad priority")
+        return value, str(raw["id"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        error = {
+            "loc": ("query", "cursor"),
+            "msg": "not a cursor this listing returned with this sort",
+            "type": "value_error",
+        }
+        raise RequestValidationError([error]) from None
 
 
 async def scoped_incident(session: SessionDep, principal: Principal, incident_id: str) -> Incident:
@@ -231,3 +306,34 @@ async def resolve_incident(
     await session.commit()
     await session.refresh(incident)
     return to_public(incident)
+
+
+@router.get("/{incident_id}/timeline", response_model=list[TimelineEntry])
+async def get_timeline(
+    incident_id: str, principal: CanReadIncidents, session: SessionDep
+) -> list[TimelineEntry]:
+    """Everything that happened, in order: alerts (grouped when many), decisions with their reasoning,
+    approvals, runbook runs with output, SLA events, assignments, notifications, notes, audit entries."""
+    incident = await scoped_incident(session, principal, incident_id)
+    return await timeline(session, incident)
+
+
+class NoteCreate(BaseModel):
+    text: Annotated[str, Field(min_length=1, max_length=10_000), NoNul]
+
+
+class NotePublic(BaseModel):
+    id: str
+    incident_id: str
+    author: str
+    text: str
+    at: datetime
+
+
+@router.post("/{incident_id}/notes", response_model=NotePublic, status_code=201)
+async def post_note(
+    principal: CanActOnIncidents, incident: ScopedIncident, body: NoteCreate, session: SessionDep
+) -> NotePublic:
+    entry = await add_note(session, incident, principal.user.id, body.text)
+    await session.commit()
+    return NotePublic(id=entry.id, incident_id=incident.id, author=entry.actor, text=body.text, at=entry.at)

@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db.types import UTCDateTime
@@ -451,3 +451,25 @@ class NotificationPreference(SQLModel, table=True):
     quiet_hours: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     email: str | None = Field(default=None, max_length=320)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """The outbox of incident events (core/events): written in the transaction of the change it describes.
+
+    Ids increase in commit order (core/events/outbox.py takes a lock for the last step of every writing
+    transaction), so a reader that has seen id n has seen every event below it. `dedup_key` is derived
+    from the writing call's token: a re-run of the same call adds nothing."""
+
+    __table_args__ = (Index("ix_event_company_id_id", "company_id", "id"), {"sqlite_autoincrement": True})
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    dedup_key: str = Field(max_length=200, unique=True)
+    type: str = Field(max_length=40)
+    company_id: str = Field(max_length=40)
+    incident_id: str | None = Field(default=None, max_length=120)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    data: dict[str, Any] = _json(dict)

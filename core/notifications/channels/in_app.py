@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import Notification, table_of, utcnow
 from core.db.upsert import dialect_of, insert_ignoring_conflicts
+from core.events import outbox
+from core.events.types import EventDraft
 from workflows.notifications.types import NotifyRequest
 
 
@@ -32,3 +34,12 @@ async def store(session: AsyncSession, req: NotifyRequest, user_ids: Sequence[st
         for user_id in user_ids
     ]
     await session.execute(insert_ignoring_conflicts(dialect_of(session), table_of(Notification), rows))
+    event = EventDraft(
+        dedup_key=f"ntf:{req.notification_key}",
+        type="notification",
+        company_id=req.company_id,
+        incident_id=req.incident_id,
+        at=now,
+        data={"kind": req.kind.value, "severity": req.severity.value, "title": req.title, "users": len(rows)},
+    )
+    outbox.stage(session, [event])

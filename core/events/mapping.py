@@ -1,0 +1,133 @@
+"""What each change to an incident becomes on the event stream: the one place that maps the workflow's
+audit actions (workflows/incident/audit.py, correlation.audit_events) and API-side audit records to
+event types."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from core.events.types import EventDraft, EventType
+from workflows.remediation.types import RemediationStatus
+from workflows.types import AuditEvent, IncidentState, IncidentStatus
+
+# Audit actions that are events of their own; every other action about an incident is `incident.updated`
+# with the action named in its data.
+EVENT_TYPE_BY_AUDIT_ACTION: dict[str, EventType] = {
+    "incident.opened": "incident.created",
+    "incident.resolved": "incident.resolved",
+    "decision.made": "decision.made",
+    "approval.requested": "approval.requested",
+    "approval.decided": "approval.decided",
+    "approval.timed_out": "approval.decided",
+    "runbook.started": "runbook.started",
+    "runbook.finished": "runbook.finished",
+    "sla.warning": "sla.warning",
+    "sla.breached": "sla.breached",
+    "assignment": "assignment",
+    "note.added": "note.added",
+}
+
+_FINISHED_RUN = {RemediationStatus.succeeded, RemediationStatus.failed, RemediationStatus.rolled_back}
+
+
+def event_type_of(action: str) -> EventType:
+    return EVENT_TYPE_BY_AUDIT_ACTION.get(action, "incident.updated")
+
+
+def incident_summary(state: IncidentState) -> dict[str, Any]:
+    return {
+        "status": state.status.value,
+        "severity": state.severity.value,
+        "priority_score": state.priority_score,
+        "alert_count": state.alert_count,
+        "assigned_to": state.assigned_to,
+        "title": state.title[:300],
+        "asset_name": state.asset_name,
+        "signature": state.signature,
+    }
+
+
+def projection_events(state: IncidentState, audit: Sequence[AuditEvent], token: str) -> list[EventDraft]:
+    """Events for one projection write of the incident workflow: one per audit event, `incident.updated`
+    when none of them says what changed, and each finished runbook step's output once."""
+    if state.status == IncidentStatus.void:
+        return []
+    at = state.updated_at
+    assert at is not None
+    drafts = [
+        _draft(
+            f"{token}:{i}",
+            event_type_of(event.action),
+            state,
+            at,
+            {
+                "action": event.action,
+                "actor": event.actor,
+                "before": event.before,
+                "after": event.after,
+                "incident": incident_summary(state),
+            },
+        )
+        for i, event in enumerate(audit)
+    ]
+    if not drafts:
+        drafts.append(
+            _draft(f"{token}:u", "incident.updated", state, at, {"incident": incident_summary(state)})
+        )
+    drafts += _runbook_output(state, at)
+    return drafts
+
+
+def _runbook_output(state: IncidentState, at: datetime) -> list[EventDraft]:
+    """Keyed by run and step, not by call: a step's output is written once, by whichever write sees it."""
+    run = state.remediation
+    if run is None:
+        return []
+    drafts = []
+    for step in run.steps:
+        if step.finished_at is None and step.error is None and run.status not in _FINISHED_RUN:
+            continue
+        drafts.append(
+            _draft(
+                f"out:{run.run_id[:120]}:{step.phase.value}:{step.index}",
+                "runbook.output",
+                state,
+                at,
+                {
+                    "run_id": run.run_id,
+                    "phase": step.phase.value,
+                    "index": step.index,
+                    "command": step.command[:500],
+                    "exit_code": step.exit_code,
+                    "output_tail": step.output_tail[-4000:],
+                    "error": step.error,
+                },
+            )
+        )
+    return drafts
+
+
+def correlation_event(state: IncidentState, alert_ids: Sequence[str], token: str) -> EventDraft:
+    assert state.updated_at is not None
+    return _draft(
+        f"{token}:c",
+        "alert.correlated",
+        state,
+        state.updated_at,
+        {"alert_ids": list(alert_ids)[:100], "alert_count": state.alert_count},
+    )
+
+
+def _draft(
+    key: str, type_: EventType, state: IncidentState, at: datetime, data: dict[str, Any]
+) -> EventDraft:
+    return EventDraft(
+        dedup_key=key[:200],
+        type=type_,
+        company_id=state.company_id,
+        incident_id=state.incident_id,
+        at=at,
+        data=data,
+    )

@@ -1,0 +1,1 @@
+"""Incidents as the API reads them: timeline and notes (the workflow owns their state)."""

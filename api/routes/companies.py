@@ -23,7 +23,9 @@ from core.companies import service as companies
 from core.companies.integration_settings import IntegrationSettings
 from core.companies.service import CompanyChanges
 from core.db.models import Company
+from core.incidents.policy_push import push_policy
 from workflows.policy import CompanyPolicy
+from workflows.types import CorrelationPolicy
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
 
@@ -204,7 +206,11 @@ async def update_company(
 ) -> CompanyPublic:
     """Changes the fields sent; alerts from now on follow the new policy."""
     changes = CompanyChanges(**body.model_dump(mode="json", exclude_unset=True))
-    return to_public(await companies.update(session, services.directory, principal.actor, company, changes))
+    updated = await companies.update(session, services.directory, principal.actor, company, changes)
+    if body.policy is not None:  # open incidents re-arm their SLA timers under the new targets
+        policy = CorrelationPolicy.model_validate(updated.policy or {})
+        await push_policy(session, services.temporal, updated.id, policy)
+    return to_public(updated)
 
 
 @router.delete("/{company_id}", status_code=204, responses={409: {"description": "the company has data"}})

@@ -107,3 +107,30 @@ async def test_a_10_second_response_sla_warns_breaches_escalates_and_emails_the_
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_a_new_policy_re_arms_the_sla_of_open_incidents(mailing_stack: Stack) -> None:
+    stack = mailing_stack
+    creds = await stack.company()
+    admin = await stack.user(Role.company_admin, [creds.id])
+    headers = bearer(admin["access_token"])
+    incident_id = await stack.incident_of(await stack.post_alert(creds, alert_body(signature="cert_expiry")))
+
+    async def incident() -> dict[str, Any] | None:
+        response = await stack.http.get(f"{stack.url}/api/incidents/{incident_id}", headers=headers)
+        return dict(response.json()) if response.status_code == 200 else None
+
+    before = await eventually(incident, lambda i: bool(i and i["sla"]), timeout=30)
+    assert before is not None
+    shorter = {"sla_overrides": {"high": {"response_seconds": 600, "resolution_seconds": 1200}}}
+    updated = await stack.http.put(
+        f"{stack.url}/api/companies/{creds.id}", json={"policy": shorter}, headers=headers
+    )
+    assert updated.status_code == 200, updated.text
+    after = await eventually(
+        incident,
+        lambda i: bool(i and i["sla"]["clocks"]["response"]["target_s"] == 600),
+        timeout=30,
+    )
+    assert after is not None
+    assert after["sla"]["response_deadline"] < before["sla"]["response_deadline"]  # 10 min, not 15

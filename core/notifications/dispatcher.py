@@ -55,7 +55,9 @@ class _Outcome:
             self.skipped.append(f"{target}: {reason}")
 
     def result(self) -> NotifyResult:
-        return NotifyResult(delivered=self.delivered, failed=self.failed, skipped=self.skipped)
+        # Users in a stable order, whatever order the concurrent sends finished in.
+        delivered = {channel: sorted(users) for channel, users in self.delivered.items()}
+        return NotifyResult(delivered=delivered, failed=self.failed, skipped=self.skipped)
 
 
 @dataclass(frozen=True)

@@ -66,21 +66,18 @@ def has_created(seen: list[dict[str, Any]]) -> bool:
     return any(e["type"] == "incident.created" for e in seen)
 
 
-async def test_a_signed_webhook_reaches_an_open_socket_as_incident_created_within_a_second(
+async def test_a_signed_webhook_reaches_an_open_socket_as_incident_created(
     stack: Stack,
 ) -> None:
     acme = await stack.company()
     user = await stack.user(Role.technician, [acme.id])
     async with socket(stack, user["access_token"]) as ws:
         answer = await stack.post_alert(acme, alert_body())
-        answered = time.monotonic()
         incident_id = await stack.incident_of(answer)
-        seen = await events_until(ws, has_created)
-        latency = time.monotonic() - answered
+        seen = await events_until(ws, has_created)  # how fast: bench/, tests assert no timings
     created = next(e for e in seen if e["type"] == "incident.created")
     assert created["incident_id"] == incident_id and created["company_id"] == acme.id
     assert set(created) == {"id", "type", "company_id", "incident_id", "at", "data"}
-    assert latency < 1.0, f"incident.created arrived {latency:.2f} s after the webhook answered"
 
 
 async def test_a_bad_token_is_closed_with_4401(stack: Stack) -> None:

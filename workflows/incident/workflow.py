@@ -7,20 +7,18 @@ import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
-from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
+from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
-    from activities.decisions import Decider
     from activities.incident_store import IncidentStore
-    from activities.notifications import Notifier
-    from activities.oncall import OnCall
     from activities.redelivery import Redelivery
-    from workflows.assignment.types import Assignment, AssignRequest, EscalationRequest, EscalationStep
     from workflows.incident import attention, remediation, sla
     from workflows.incident.audit import attention_audit, remediation_audit
+    from workflows.incident.care import IncidentCare
     from workflows.incident.correlation import absorb, accepts_alerts, audit_events, new_incident_state
+    from workflows.incident.healing import IncidentHealing
+    from workflows.incident.parts import DB_WRITE_RETRY, DB_WRITE_TIMEOUT
     from workflows.incident.recovery import (
         end_flapping,
         mark_flapping,
@@ -30,13 +28,9 @@ with workflow.unsafe.imports_passed_through():
         settle,
     )
     from workflows.incident.visibility import describe, search_attribute_updates
-    from workflows.notifications.types import NotificationKind, NotifyRequest
     from workflows.remediation.approval import may_approve
     from workflows.remediation.types import (
         ApprovalAnswer,
-        DecisionOutcome,
-        DecisionRequest,
-        RemediationInput,
         RemediationResult,
         RunbookRequest,
     )
@@ -61,7 +55,6 @@ with workflow.unsafe.imports_passed_through():
         ResolveIncident,
         SeriesRecoveries,
         SeriesRecoveriesQuery,
-        SlaClockKind,
     )
 
 INCIDENT_CLOSED_ERROR = "IncidentClosed"
@@ -84,24 +77,16 @@ REMEDIATION_ACTIVE_ERROR = "RemediationInProgress"
 # chain. Runs without the marker do none of it. Deprecate like the patches above.
 SLA_PATCH = "sla-clocks-and-escalation"
 NOT_ACKNOWLEDGEABLE_ERROR = "NotAcknowledgeable"
-# Notifications retry each channel inside their activity (about a minute); these retries cover the
-# database, after a dead attempt's claim on a channel has lapsed.
-NOTIFY_TIMEOUT = timedelta(minutes=5)
-# A decision may try several providers, each bounded by AW_MAX_DECISION_SECONDS, before rules decide.
-DECISION_TIMEOUT = timedelta(minutes=5)
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
 MESSAGES_PER_RUN = 1000
 
-# Database writes are short; retry them for as long as the database is away.
-DB_WRITE_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
-DB_WRITE_TIMEOUT = timedelta(seconds=30)
 FORWARD_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 
 @workflow.defn
-class IncidentWorkflow:
+class IncidentWorkflow(IncidentCare, IncidentHealing):
+    """Alerts in, projection out; decisions and runs (`healing.py`), SLA and escalation (`care.py`)."""
+
     @workflow.init
     def __init__(self, inp: IncidentInput) -> None:
         if inp.carried is not None:
@@ -464,192 +449,6 @@ class IncidentWorkflow:
             # It heartbeats: if its worker dies, another one forwards the alerts within seconds.
             heartbeat_timeout=FORWARD_HEARTBEAT_TIMEOUT,
         )
-
-    def _remediation_work(self) -> bool:
-        return (
-            bool(self.run_results)
-            or remediation.ready_to_run(self.state)
-            or remediation.decision_due(self.state, workflow.now())
-        )
-
-    async def _remediate(self) -> None:
-        """Take in finished runs, decide where due, and start an approved run. Holds `writing`."""
-        results, self.run_results = self.run_results, []
-        for result in results:
-            current = self.state.remediation
-            if current is not None and current.run_id == result.run_id:
-                await self._write(remediation.finished(self.state, result, workflow.now()))
-        if self.state.status not in OPEN_STATUSES:
-            if remediation.awaiting_approval(self.state) or remediation.ready_to_run(self.state):
-                await self._write(remediation.withdrawn(self.state, workflow.now()))
-            return
-        if remediation.decision_due(self.state, workflow.now()):
-            outcome: DecisionOutcome = await workflow.execute_local_activity_method(
-                Decider.decide,
-                DecisionRequest(incident=self.state.model_dump(mode="json")),
-                start_to_close_timeout=DECISION_TIMEOUT,
-                retry_policy=DB_WRITE_RETRY,
-            )
-            decided = remediation.decided(self.state, outcome, workflow.now())
-            if remediation.ready_to_run(decided):  # one write for the decision and the run it starts
-                decided = await self._start_run(decided)
-            await self._write(decided, new_decision=True)
-        elif remediation.ready_to_run(self.state):  # approved, or asked for by someone who may approve
-            await self._write(await self._start_run(self.state))
-
-    async def _start_run(self, state: IncidentState) -> IncidentState:
-        """Starts the approved run; the state that says it runs, for the caller to write."""
-        run = state.remediation
-        assert run is not None
-        self.run_handle = await workflow.start_child_workflow(
-            RemediationWorkflow.run,
-            RemediationInput(incident_id=state.incident_id, run_id=run.run_id, plan=run.plan),
-            id=run.run_id,
-            # Continuing as new must not cut a run short; the run reports back by workflow id.
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"{run.runbook_name} on {state.asset_name}"[:200],
-        )
-        return remediation.started(state, workflow.now())
-
-    async def _approval_timed_out(self) -> bool:
-        """Escalate if the approval awaited has timed out (holds `writing`); False if none had."""
-        deadline = remediation.approval_deadline(self.state) if self.decides else None
-        if deadline is None or deadline > workflow.now():
-            return False
-        await self._write(remediation.approval_timed_out(self.state, workflow.now()))
-        if self.tracks_sla:
-            await self._escalate("no one answered the approval in time")
-        return True
-
-    async def _attend(self) -> bool:
-        """Start the SLA clocks and assign when the incident becomes visible; announce SLA events; climb
-        the chain when due; stop the resolution clock when it closes. Holds `writing`. True if it wrote."""
-        now = workflow.now()
-        state, wrote = self.state, False
-        if sla.needs_clocks(state):
-            await self._write(sla.started(state, now))
-            wrote = True
-        if attention.needs_assignee(self.state):
-            await self._auto_assign()
-            wrote = wrote or self.state.assigned_to is not None
-        elif attention.resolution_clock_running_after_close(state):
-            await self._write(sla.met(state, SlaClockKind.resolution, now))
-            return True
-        elif sla.targets_changed(state):
-            await self._write(sla.retargeted(state, now))
-            wrote = True
-        after, events = sla.due_events(self.state, now)
-        if events:
-            await self._write(after)
-            wrote = True
-            for event in events:
-                await self._announce(event)
-        if attention.escalation_due(self.state, workflow.now()):
-            await self._escalate("no one acknowledged it at the previous level")
-            wrote = True
-        return wrote
-
-    async def _auto_assign(self) -> None:
-        found: Assignment = await workflow.execute_local_activity_method(
-            OnCall.choose_assignee,
-            AssignRequest(
-                incident_id=self.state.incident_id,
-                company_id=self.state.company_id,
-                category=self.state.category,
-                severity=self.state.severity,
-            ),
-            start_to_close_timeout=DB_WRITE_TIMEOUT,
-            retry_policy=DB_WRITE_RETRY,
-        )
-        self.state.auto_assigned = True  # tried: nobody on call stays unassigned until someone assigns
-        if found.user_id is not None:
-            await self._assign(found.user_id, found.reason)
-
-    async def _assign(self, user_id: str, reason: str, actor: str | None = None) -> None:
-        await self._write(attention.assigned(self.state, user_id, workflow.now()), actor=actor)
-        self._notify(
-            NotificationKind.assignment,
-            f"assignment:{self.state.assignments}",
-            [user_id],
-            f"Assigned to you: {self.state.title}",
-            reason,
-        )
-
-    async def _escalate(self, reason: str, actor: str | None = None) -> None:
-        step: EscalationStep = await workflow.execute_local_activity_method(
-            OnCall.escalation_step,
-            EscalationRequest(
-                incident_id=self.state.incident_id,
-                company_id=self.state.company_id,
-                level=self.state.escalation_level + 1,
-            ),
-            start_to_close_timeout=DB_WRITE_TIMEOUT,
-            retry_policy=DB_WRITE_RETRY,
-        )
-        reassigned = step.reassign_to is not None and step.reassign_to != self.state.assigned_to
-        await self._write(attention.escalated(self.state, step, workflow.now()), actor=actor)
-        self._notify(
-            NotificationKind.escalation,
-            f"escalation:{step.level}",
-            step.notify_user_ids,
-            f"Escalated to level {step.level}: {self.state.title}",
-            reason,
-        )
-        if reassigned:
-            self._notify(
-                NotificationKind.assignment,
-                f"assignment:{self.state.assignments}",
-                [self.state.assigned_to or ""],
-                f"Assigned to you (escalation level {step.level}): {self.state.title}",
-                reason,
-            )
-
-    async def _announce(self, event: sla.SlaEvent) -> None:
-        clock = event.clock.value
-        if event.breach:
-            self._notify(
-                NotificationKind.sla_breached,
-                f"sla:{clock}:breached",
-                [u for u in [self.state.assigned_to] if u],
-                f"SLA breached ({clock}): {self.state.title}",
-                f"The {clock} deadline {event.deadline} has passed.",
-            )
-            await self._escalate(f"the {clock} SLA was breached")
-        else:
-            self._notify(
-                NotificationKind.sla_warning,
-                f"sla:{clock}:{event.percent}",
-                [u for u in [self.state.assigned_to] if u],
-                f"SLA {event.percent} % used ({clock}): {self.state.title}",
-                f"The {clock} deadline is {event.deadline}.",
-            )
-
-    def _notify(self, kind: NotificationKind, key: str, user_ids: list[str], title: str, body: str) -> None:
-        """Send beside the main loop: a slow or failing channel never holds the incident up."""
-        if not user_ids:
-            return
-        request = NotifyRequest(
-            notification_key=f"{self.state.incident_id}:{key}",
-            company_id=self.state.company_id,
-            incident_id=self.state.incident_id,
-            kind=kind,
-            severity=self.state.severity,
-            title=title[:300],
-            body=body,
-            user_ids=sorted(set(user_ids)),
-        )
-        self.sending.append(asyncio.create_task(self._send(request)))
-
-    async def _send(self, request: NotifyRequest) -> None:
-        await workflow.execute_activity_method(
-            Notifier.notify, request, start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=DB_WRITE_RETRY
-        )
-
-    async def _sent(self) -> None:
-        """Wait for notifications in flight, so that none is lost when this run ends."""
-        sending, self.sending = self.sending, []
-        if sending:
-            await asyncio.gather(*sending)
 
     def _continue_as_new_due(self) -> bool:
         return workflow.info().is_continue_as_new_suggested() or self.messages_this_run >= MESSAGES_PER_RUN

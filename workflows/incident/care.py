@@ -1,0 +1,149 @@
+"""The incident workflow's part that looks after it: SLA clocks and their events, auto-assignment, the
+escalation chain, and notifications sent beside the main loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notifications import Notifier
+    from activities.oncall import OnCall
+    from workflows.assignment.types import Assignment, AssignRequest, EscalationRequest, EscalationStep
+    from workflows.incident import attention, sla
+    from workflows.incident.parts import DB_WRITE_RETRY, DB_WRITE_TIMEOUT, NOTIFY_TIMEOUT, IncidentParts
+    from workflows.notifications.types import NotificationKind, NotifyRequest
+    from workflows.types import SlaClockKind
+
+
+class IncidentCare(IncidentParts):
+    async def _attend(self) -> bool:
+        """Start the SLA clocks and assign when the incident becomes visible; announce SLA events; climb
+        the chain when due; stop the resolution clock when it closes. Holds `writing`. True if it wrote."""
+        now = workflow.now()
+        state, wrote = self.state, False
+        if sla.needs_clocks(state):
+            await self._write(sla.started(state, now))
+            wrote = True
+        if attention.needs_assignee(self.state):
+            await self._auto_assign()
+            wrote = wrote or self.state.assigned_to is not None
+        elif attention.resolution_clock_running_after_close(state):
+            await self._write(sla.met(state, SlaClockKind.resolution, now))
+            return True
+        elif sla.targets_changed(state):
+            await self._write(sla.retargeted(state, now))
+            wrote = True
+        after, events = sla.due_events(self.state, now)
+        if events:
+            await self._write(after)
+            wrote = True
+            for event in events:
+                await self._announce(event)
+        if attention.escalation_due(self.state, workflow.now()):
+            await self._escalate("no one acknowledged it at the previous level")
+            wrote = True
+        return wrote
+
+    async def _auto_assign(self) -> None:
+        found: Assignment = await workflow.execute_local_activity_method(
+            OnCall.choose_assignee,
+            AssignRequest(
+                incident_id=self.state.incident_id,
+                company_id=self.state.company_id,
+                category=self.state.category,
+                severity=self.state.severity,
+            ),
+            start_to_close_timeout=DB_WRITE_TIMEOUT,
+            retry_policy=DB_WRITE_RETRY,
+        )
+        self.state.auto_assigned = True  # tried: nobody on call stays unassigned until someone assigns
+        if found.user_id is not None:
+            await self._assign(found.user_id, found.reason)
+
+    async def _assign(self, user_id: str, reason: str, actor: str | None = None) -> None:
+        await self._write(attention.assigned(self.state, user_id, workflow.now()), actor=actor)
+        self._notify(
+            NotificationKind.assignment,
+            f"assignment:{self.state.assignments}",
+            [user_id],
+            f"Assigned to you: {self.state.title}",
+            reason,
+        )
+
+    async def _escalate(self, reason: str, actor: str | None = None) -> None:
+        step: EscalationStep = await workflow.execute_local_activity_method(
+            OnCall.escalation_step,
+            EscalationRequest(
+                incident_id=self.state.incident_id,
+                company_id=self.state.company_id,
+                level=self.state.escalation_level + 1,
+            ),
+            start_to_close_timeout=DB_WRITE_TIMEOUT,
+            retry_policy=DB_WRITE_RETRY,
+        )
+        reassigned = step.reassign_to is not None and step.reassign_to != self.state.assigned_to
+        await self._write(attention.escalated(self.state, step, workflow.now()), actor=actor)
+        self._notify(
+            NotificationKind.escalation,
+            f"escalation:{step.level}",
+            step.notify_user_ids,
+            f"Escalated to level {step.level}: {self.state.title}",
+            reason,
+        )
+        if reassigned:
+            self._notify(
+                NotificationKind.assignment,
+                f"assignment:{self.state.assignments}",
+                [self.state.assigned_to or ""],
+                f"Assigned to you (escalation level {step.level}): {self.state.title}",
+                reason,
+            )
+
+    async def _announce(self, event: sla.SlaEvent) -> None:
+        clock = event.clock.value
+        if event.breach:
+            self._notify(
+                NotificationKind.sla_breached,
+                f"sla:{clock}:breached",
+                [u for u in [self.state.assigned_to] if u],
+                f"SLA breached ({clock}): {self.state.title}",
+                f"The {clock} deadline {event.deadline} has passed.",
+            )
+            await self._escalate(f"the {clock} SLA was breached")
+        else:
+            self._notify(
+                NotificationKind.sla_warning,
+                f"sla:{clock}:{event.percent}",
+                [u for u in [self.state.assigned_to] if u],
+                f"SLA {event.percent} % used ({clock}): {self.state.title}",
+                f"The {clock} deadline is {event.deadline}.",
+            )
+
+    def _notify(self, kind: NotificationKind, key: str, user_ids: list[str], title: str, body: str) -> None:
+        """Send beside the main loop: a slow or failing channel never holds the incident up."""
+        if not user_ids:
+            return
+        request = NotifyRequest(
+            notification_key=f"{self.state.incident_id}:{key}",
+            company_id=self.state.company_id,
+            incident_id=self.state.incident_id,
+            kind=kind,
+            severity=self.state.severity,
+            title=title[:300],
+            body=body,
+            user_ids=sorted(set(user_ids)),
+        )
+        self.sending.append(asyncio.create_task(self._send(request)))
+
+    async def _send(self, request: NotifyRequest) -> None:
+        await workflow.execute_activity_method(
+            Notifier.notify, request, start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=DB_WRITE_RETRY
+        )
+
+    async def _sent(self) -> None:
+        """Wait for notifications in flight, so that none is lost when this run ends."""
+        sending, self.sending = self.sending, []
+        if sending:
+            await asyncio.gather(*sending)

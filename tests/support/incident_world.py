@@ -26,6 +26,9 @@ from workflows.remediation.types import (
     DecisionAction,
     DecisionOutcome,
     DecisionRequest,
+    ExecutorKind,
+    RiskLevel,
+    RunbookPlan,
     StepRequest,
     StepResult,
 )
@@ -75,6 +78,42 @@ def start_input(
             alerts=[first],
         )
     )
+
+
+def plan(
+    risk: RiskLevel = RiskLevel.low, post_check: str | None = None, pre_check: str | None = None
+) -> RunbookPlan:
+    return RunbookPlan(
+        runbook_id="rb_disk",
+        runbook_name="Disk cleanup",
+        company_id="co-1",
+        risk_level=risk,
+        executor=ExecutorKind.local,
+        actions=["rotate logs", "clear cache"],
+        rollback_actions=["restore logs", "warm cache"],
+        pre_check=pre_check,
+        post_check=post_check,
+    )
+
+
+def deciding(
+    action: DecisionAction, the_plan: RunbookPlan | None, approval_role: str | None = None
+) -> Callable[[DecisionRequest], DecisionOutcome]:
+    def outcome(_: DecisionRequest) -> DecisionOutcome:
+        return DecisionOutcome(
+            decision=Decision(
+                action=action,
+                runbook_id=the_plan.runbook_id if the_plan else None,
+                confidence=0.8,
+                reasoning="test",
+                created_at=datetime.now(UTC),
+            ),
+            plan=the_plan,
+            approval_role=approval_role,
+            approval_timeout_minutes=30,
+        )
+
+    return outcome
 
 
 def _released() -> asyncio.Event:

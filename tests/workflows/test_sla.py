@@ -125,6 +125,9 @@ def test_a_pause_stops_both_clocks_and_a_resume_moves_their_deadlines_by_its_len
     assert clock(going, RESOLUTION).deadline == T0 + 90 * MINUTE
     assert sla.next_due(going) == T0 + 32 * MINUTE + timedelta(seconds=30)  # 50 % of 5 min, 1 min used
 
+    again = sla.paused(going, "", T0 + 32 * MINUTE)
+    assert clock(again, RESPONSE).consumed_s == 120, "the minute before the pause and the one after it"
+
 
 def test_a_new_target_keeps_the_time_already_used() -> None:
     state = incident(Severity.high)  # 15 min to respond
@@ -161,6 +164,14 @@ def test_a_reopened_incident_gets_a_new_resolution_clock_and_keeps_its_response(
     )
     assert resolution.deadline == T0 + timedelta(hours=3)
     assert again.sla is not None and not again.sla.paused and again.sla.paused_at is None
+    assert again.sla.pause_reason == ""
+
+
+def test_an_incident_reopened_without_clocks_gets_a_resolution_clock() -> None:
+    bare = IncidentState(incident_id="i", company_id="c", aggregation_key="k", generation=1)
+    again = sla.reopened(bare.model_copy(update={"status": IncidentStatus.new}), T0)
+    assert again.sla is not None and again.sla.response is None
+    assert clock(again, RESOLUTION).deadline == T0 + timedelta(hours=24)  # low: a day to resolve
 
 
 def test_clocks_start_once_an_incident_is_surfaced_and_stop_counting_once_it_closes() -> None:
@@ -195,3 +206,53 @@ def test_in_business_hours_only_working_time_counts() -> None:
     assert sla.next_due(state) == friday_afternoon + 30 * MINUTE  # 50 %: the half hour left on Friday
     held = sla.paused(state, "", monday + 10 * MINUTE)
     assert clock(held, RESPONSE).consumed_s == 40 * 60  # 30 min on Friday, 10 on Monday; none at the weekend
+
+
+def test_a_met_clock_uses_no_more_time_when_the_others_are_paused_or_retargeted() -> None:
+    state = sla.met(incident(Severity.critical), RESPONSE, T0 + 2 * MINUTE)
+    held = sla.paused(state, "", T0 + 10 * MINUTE)
+    assert clock(held, RESPONSE).consumed_s == 120 and clock(held, RESOLUTION).consumed_s == 600
+    state.severity = Severity.low
+    moved = sla.retargeted(state, T0 + 10 * MINUTE)
+    assert clock(moved, RESPONSE).consumed_s == 120 and clock(moved, RESPONSE).deadline is None
+
+
+def test_with_the_response_met_the_resolution_clock_still_warns() -> None:
+    state = sla.met(incident(Severity.critical), RESPONSE, T0 + MINUTE)
+    assert events(state, T0 + 30 * MINUTE) == [(RESOLUTION, 50)]
+
+
+def test_an_incident_whose_clocks_are_all_met_owes_nothing_while_still_open() -> None:
+    state = sla.met(sla.met(incident(), RESPONSE, T0 + MINUTE), RESOLUTION, T0 + 2 * MINUTE)
+    assert state.status == IncidentStatus.new and sla.next_due(state) is None
+    assert events(state, T0 + timedelta(days=2)) == []
+
+
+def test_a_shorter_target_already_used_past_a_threshold_is_due_at_once() -> None:
+    state = incident(Severity.high)  # 15 min to respond
+    state.severity = Severity.critical  # 5 min, of which 4 are used by now
+    moved = sla.retargeted(state, T0 + 4 * MINUTE)
+    assert sla.next_due(moved) == T0 + 4 * MINUTE
+    assert events(moved, T0 + 4 * MINUTE) == [(RESPONSE, 75)]
+
+
+def test_every_rule_leaves_the_state_it_was_handed_as_it_was() -> None:
+    """The workflow keeps its state until a write succeeds: a rule that changed its input in place would
+    change the state behind the workflow's back."""
+    original = incident(Severity.critical)
+    kept = original.model_copy(deep=True)
+    later = T0 + 3 * MINUTE
+    sla.met(original, RESPONSE, later)
+    sla.paused(original, "customer", later)
+    original.severity = Severity.low
+    sla.retargeted(original, later)
+    sla.reopened(original, later)
+    original.severity = Severity.critical
+    assert original == kept
+    held = sla.paused(original, "customer", later)
+    held_copy = held.model_copy(deep=True)
+    sla.resumed(held, later + MINUTE)
+    assert held == held_copy
+    fresh = IncidentState(incident_id="i", company_id="c", aggregation_key="k", generation=1)
+    sla.started(fresh, T0)
+    assert fresh.sla is None

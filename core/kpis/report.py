@@ -1,0 +1,195 @@
+"""`kpi_report`: totals and a bucketed series for some companies, each figure a SQL aggregate.
+
+Alerts count in the bucket they were received in, incidents (and everything measured on them) in the bucket
+they opened in, approval waits in the bucket their run was requested in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, false, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
+from core.db.models import Alert, Incident, RemediationRun
+from core.db.upsert import dialect_of
+from core.kpis.dialect import as_utc, bucket_start, json_time, percentiles_by, seconds_between
+from core.kpis.shape import Figures, KpiReport, SeriesPoint
+from core.kpis.window import KpiWindow
+from core.maintenance.windows import SUPPRESSED
+from core.remediation.figures import SELF_HEALED
+from workflows.types import IncidentStatus
+
+TOTAL = "total"  # the group key of the whole range
+_TOTAL_KEY: ColumnElement[Any] = literal_column(f"'{TOTAL}'")
+UNCOUNTED_INCIDENTS = (IncidentStatus.pending.value, IncidentStatus.void.value)  # not surfaced
+
+
+def _scope(column: Any, company_ids: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    return [] if company_ids is None else [column.in_(sorted(company_ids))]
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _flag(json_value: Any) -> ColumnElement[bool]:
+    """A JSON boolean that may be missing, as SQL true or false."""
+    return func.coalesce(json_value.as_boolean(), false())
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 2) if whole else None
+
+
+class _Figures:
+    """Figures per bucket start (and TOTAL) as the queries fill them in."""
+
+    def __init__(self, window: KpiWindow) -> None:
+        self.by_key: dict[Any, Figures] = {TOTAL: Figures()}
+        self.by_key.update({start: Figures() for start in window.bucket_starts()})
+
+    def at(self, key: Any) -> Figures:
+        return self.by_key[key if key == TOTAL else as_utc(key)]
+
+
+async def kpi_report(
+    session: AsyncSession, company_ids: Sequence[str] | None, window: KpiWindow, company_id: str | None
+) -> KpiReport:
+    figures = _Figures(window)
+    await _alerts(session, company_ids, window, figures)
+    await _incidents(session, company_ids, window, figures)
+    await _approval_waits(session, company_ids, window, figures)
+    total = figures.by_key.pop(TOTAL)
+    for point in [total, *figures.by_key.values()]:
+        if point.alerts_received:
+            # An incident opened just after its first alert's bucket ended can tip one bucket below zero.
+            reduced = 1 - point.incidents_opened / point.alerts_received
+            point.noise_reduction = round(100.0 * max(reduced, 0.0), 2)
+    return KpiReport(
+        company_id=company_id,
+        from_=window.start,
+        to=window.end,
+        bucket=window.bucket,
+        totals=total,
+        series=[SeriesPoint(bucket_start=start, **f.model_dump()) for start, f in figures.by_key.items()],
+    )
+
+
+async def _alerts(
+    session: AsyncSession, company_ids: Sequence[str] | None, window: KpiWindow, figures: _Figures
+) -> None:
+    dialect = dialect_of(session)
+    received = col(Alert.received_at)
+    in_range = [*_scope(col(Alert.company_id), company_ids), received >= window.start, received < window.end]
+    bucket = bucket_start(dialect, received, window.bucket)
+    counts = (
+        select(
+            bucket,
+            func.count(),
+            _count_if(col(Alert.disposition) == SUPPRESSED),
+            _count_if(col(Alert.incident_id).is_not(None)),
+        )
+        .where(*in_range)
+        .group_by(bucket)
+    )
+    in_incidents: dict[datetime, int] = {}
+    for start, received_n, suppressed, attached in await session.execute(counts):
+        point = figures.at(start)
+        point.alerts_received, point.alerts_suppressed = int(received_n), int(suppressed)
+        in_incidents[as_utc(start)] = int(attached)
+    # An attached alert is a duplicate unless it is the first of its series (fingerprint) in its incident.
+    touched = select(col(Alert.incident_id)).where(*in_range, col(Alert.incident_id).is_not(None))
+    first_at = func.min(received).label("first_at")
+    firsts = (
+        select(first_at)
+        .where(col(Alert.incident_id).in_(touched), received < window.end)
+        .group_by(col(Alert.incident_id), col(Alert.fingerprint))
+        .having(func.min(received) >= window.start)
+        .subquery()
+    )
+    first_bucket = bucket_start(dialect, firsts.c.first_at, window.bucket)
+    per_bucket = select(first_bucket, func.count()).group_by(first_bucket)
+    for start, first_n in await session.execute(per_bucket):
+        figures.at(start).alerts_duplicate = in_incidents.pop(as_utc(start)) - int(first_n)
+    for start, attached in in_incidents.items():  # buckets whose alerts all repeat earlier ones
+        figures.at(start).alerts_duplicate = attached
+    _add_up_counts(figures, ("alerts_received", "alerts_suppressed", "alerts_duplicate"))
+
+
+def _add_up_counts(figures: _Figures, names: Sequence[str]) -> None:
+    total = figures.by_key[TOTAL]
+    for name in names:
+        setattr(total, name, sum(getattr(f, name) for k, f in figures.by_key.items() if k != TOTAL))
+
+
+async def _incidents(
+    session: AsyncSession, company_ids: Sequence[str] | None, window: KpiWindow, figures: _Figures
+) -> None:
+    dialect = dialect_of(session)
+    created = col(Incident.created_at)
+    opened = [
+        *_scope(col(Incident.company_id), company_ids),
+        created >= window.start,
+        created < window.end,
+        col(Incident.status).not_in(UNCOUNTED_INCIDENTS),
+    ]
+    resolved = col(Incident.status) == IncidentStatus.resolved.value
+    unattended = col(Incident.remediation)[("approval", "required_role")].as_string().is_(None)
+    healed = resolved & col(Incident.resolution).in_(SELF_HEALED) & unattended
+    sla = col(Incident.sla)
+    has_sla = sla[("response", "target_s")].as_string().is_not(None) | sla[
+        ("resolution", "target_s")
+    ].as_string().is_not(None)
+    breached = _flag(sla[("response", "breached")]) | _flag(sla[("resolution", "breached")])
+    bucket = bucket_start(dialect, created, window.bucket)
+    for group in (bucket, _TOTAL_KEY):
+        counts = select(
+            group,
+            func.count(),
+            _count_if(resolved),
+            _count_if(healed),
+            _count_if(has_sla),
+            _count_if(has_sla & ~breached),
+        ).where(*opened)
+        if group is not _TOTAL_KEY:  # PostgreSQL refuses a constant GROUP BY
+            counts = counts.group_by(group)
+        for key, n, resolved_n, healed_n, with_sla, kept in await session.execute(counts):
+            point = figures.at(key)
+            point.incidents_opened = int(n)
+            point.self_healing = _percent(int(healed_n), int(resolved_n))
+            point.sla_compliance = _percent(int(kept), int(with_sla))
+        mtta = seconds_between(dialect, col(Incident.acknowledged_at), created)
+        for key, values in (await percentiles_by(session, group, mtta, opened)).items():
+            figures.at(key).mtta_seconds = values
+        mttr = seconds_between(dialect, col(Incident.resolved_at), created)
+        for key, values in (await percentiles_by(session, group, mttr, [*opened, resolved])).items():
+            figures.at(key).mttr_seconds = values
+
+
+async def _approval_waits(
+    session: AsyncSession, company_ids: Sequence[str] | None, window: KpiWindow, figures: _Figures
+) -> None:
+    dialect = dialect_of(session)
+    requested = col(RemediationRun.requested_at)
+    approval = col(RemediationRun.approval)
+    decided_by = approval["decided_by"].as_string()
+    answered = [
+        *_scope(col(RemediationRun.company_id), company_ids),
+        requested >= window.start,
+        requested < window.end,
+        approval["required_role"].as_string().is_not(None),
+        decided_by.is_not(None),
+        decided_by != col(RemediationRun.requested_by),  # approved by asking: no wait
+    ]
+    wait = seconds_between(
+        dialect,
+        json_time(dialect, approval["decided_at"].as_string()),
+        json_time(dialect, approval["requested_at"].as_string()),
+    )
+    for group in (bucket_start(dialect, requested, window.bucket), _TOTAL_KEY):
+        for key, values in (await percentiles_by(session, group, wait, answered)).items():
+            figures.at(key).approval_wait_seconds = values

@@ -6,17 +6,23 @@ they opened in, approval waits in the bucket their run was requested in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, false, func, literal_column, select
+from sqlalchemy import case, false, func, literal_column, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from core.db.models import Alert, Incident, RemediationRun
 from core.db.upsert import dialect_of
-from core.kpis.dialect import as_utc, bucket_start, json_time, percentiles_by, seconds_between
+from core.kpis.dialect import (
+    as_utc,
+    bucket_start,
+    json_time,
+    percentiles_by,
+    seconds_between,
+    tune_for_aggregates,
+)
 from core.kpis.shape import Figures, KpiReport, SeriesPoint
 from core.kpis.window import KpiWindow
 from core.maintenance.windows import SUPPRESSED
@@ -60,6 +66,7 @@ async def kpi_report(
     session: AsyncSession, company_ids: Sequence[str] | None, window: KpiWindow, company_id: str | None
 ) -> KpiReport:
     figures = _Figures(window)
+    await tune_for_aggregates(session)
     await _alerts(session, company_ids, window, figures)
     await _incidents(session, company_ids, window, figures)
     await _approval_waits(session, company_ids, window, figures)
@@ -85,38 +92,50 @@ async def _alerts(
     dialect = dialect_of(session)
     received = col(Alert.received_at)
     in_range = [*_scope(col(Alert.company_id), company_ids), received >= window.start, received < window.end]
+    attached = col(Alert.incident_id).is_not(None)
+    # One pass over the alerts: counts per bucket and (incident, series) pair, where an attached alert is a
+    # duplicate unless it is the first of its series (fingerprint) in its incident, that is the earliest of
+    # its pair in the range with none of the pair before the range.
     bucket = bucket_start(dialect, received, window.bucket)
-    counts = (
+    series = case((attached, col(Alert.fingerprint)), else_=null())
+    pieces = (
         select(
-            bucket,
-            func.count(),
-            _count_if(col(Alert.disposition) == SUPPRESSED),
-            _count_if(col(Alert.incident_id).is_not(None)),
+            bucket.label("bucket"),
+            col(Alert.incident_id).label("incident_id"),
+            series.label("series"),
+            func.count().label("alerts"),
+            _count_if(col(Alert.disposition) == SUPPRESSED).label("suppressed"),
+            func.min(received).label("first_at"),
         )
         .where(*in_range)
-        .group_by(bucket)
-    )
-    in_incidents: dict[datetime, int] = {}
-    for start, received_n, suppressed, attached in await session.execute(counts):
-        point = figures.at(start)
-        point.alerts_received, point.alerts_suppressed = int(received_n), int(suppressed)
-        in_incidents[as_utc(start)] = int(attached)
-    # An attached alert is a duplicate unless it is the first of its series (fingerprint) in its incident.
-    touched = select(col(Alert.incident_id)).where(*in_range, col(Alert.incident_id).is_not(None))
-    first_at = func.min(received).label("first_at")
-    firsts = (
-        select(first_at)
-        .where(col(Alert.incident_id).in_(touched), received < window.end)
-        .group_by(col(Alert.incident_id), col(Alert.fingerprint))
-        .having(func.min(received) >= window.start)
+        .group_by(bucket, col(Alert.incident_id), series)
         .subquery()
     )
-    first_bucket = bucket_start(dialect, firsts.c.first_at, window.bucket)
-    per_bucket = select(first_bucket, func.count()).group_by(first_bucket)
-    for start, first_n in await session.execute(per_bucket):
-        figures.at(start).alerts_duplicate = in_incidents.pop(as_utc(start)) - int(first_n)
-    for start, attached in in_incidents.items():  # buckets whose alerts all repeat earlier ones
-        figures.at(start).alerts_duplicate = attached
+    pair = (pieces.c.incident_id, pieces.c.series)
+    ranked = select(
+        *pieces.c, func.min(pieces.c.first_at).over(partition_by=pair).label("pair_first_at")
+    ).subquery()
+    earlier = (
+        select(literal_column("1"))
+        .where(
+            col(Alert.incident_id) == ranked.c.incident_id,
+            col(Alert.fingerprint) == ranked.c.series,
+            received < window.start,
+        )
+        .exists()
+    )
+    firsts = ranked.c.incident_id.is_not(None) & (ranked.c.first_at == ranked.c.pair_first_at) & ~earlier
+    counts = select(
+        ranked.c.bucket,
+        func.sum(ranked.c.alerts),
+        func.sum(ranked.c.suppressed),
+        func.sum(case((ranked.c.incident_id.is_not(None), ranked.c.alerts), else_=0)),
+        _count_if(firsts),
+    ).group_by(ranked.c.bucket)
+    for start, received_n, suppressed, attached_n, first_n in await session.execute(counts):
+        point = figures.at(start)
+        point.alerts_received, point.alerts_suppressed = int(received_n), int(suppressed)
+        point.alerts_duplicate = int(attached_n) - int(first_n)
     _add_up_counts(figures, ("alerts_received", "alerts_suppressed", "alerts_duplicate"))
 
 
@@ -138,36 +157,48 @@ async def _incidents(
         col(Incident.status).not_in(UNCOUNTED_INCIDENTS),
     ]
     resolved = col(Incident.status) == IncidentStatus.resolved.value
+    # Nested, so only self-healed incidents pay for parsing their remediation (which holds step output).
     unattended = col(Incident.remediation)[("approval", "required_role")].as_string().is_(None)
-    healed = resolved & col(Incident.resolution).in_(SELF_HEALED) & unattended
+    healed = case(
+        (resolved & col(Incident.resolution).in_(SELF_HEALED), case((unattended, 1), else_=0)), else_=0
+    )
     sla = col(Incident.sla)
     has_sla = sla[("response", "target_s")].as_string().is_not(None) | sla[
         ("resolution", "target_s")
     ].as_string().is_not(None)
     breached = _flag(sla[("response", "breached")]) | _flag(sla[("resolution", "breached")])
     bucket = bucket_start(dialect, created, window.bucket)
-    for group in (bucket, _TOTAL_KEY):
-        counts = select(
-            group,
+    counts = (
+        select(
+            bucket,
             func.count(),
             _count_if(resolved),
-            _count_if(healed),
+            func.coalesce(func.sum(healed), 0),
             _count_if(has_sla),
             _count_if(has_sla & ~breached),
-        ).where(*opened)
-        if group is not _TOTAL_KEY:  # PostgreSQL refuses a constant GROUP BY
-            counts = counts.group_by(group)
-        for key, n, resolved_n, healed_n, with_sla, kept in await session.execute(counts):
-            point = figures.at(key)
-            point.incidents_opened = int(n)
-            point.self_healing = _percent(int(healed_n), int(resolved_n))
-            point.sla_compliance = _percent(int(kept), int(with_sla))
-        mtta = seconds_between(dialect, col(Incident.acknowledged_at), created)
+        )
+        .where(*opened)
+        .group_by(bucket)
+    )
+    sums = [0, 0, 0, 0, 0]
+    for key, *row in await session.execute(counts):
+        n, resolved_n, healed_n, with_sla, kept = (int(v) for v in row)
+        _incident_counts(figures.at(key), n, resolved_n, healed_n, with_sla, kept)
+        sums = [a + b for a, b in zip(sums, (n, resolved_n, healed_n, with_sla, kept), strict=True)]
+    _incident_counts(figures.at(TOTAL), *sums)
+    mtta = seconds_between(dialect, col(Incident.acknowledged_at), created)
+    mttr = seconds_between(dialect, col(Incident.resolved_at), created)
+    for group in (bucket, _TOTAL_KEY):
         for key, values in (await percentiles_by(session, group, mtta, opened)).items():
             figures.at(key).mtta_seconds = values
-        mttr = seconds_between(dialect, col(Incident.resolved_at), created)
         for key, values in (await percentiles_by(session, group, mttr, [*opened, resolved])).items():
             figures.at(key).mttr_seconds = values
+
+
+def _incident_counts(point: Figures, n: int, resolved: int, healed: int, with_sla: int, kept: int) -> None:
+    point.incidents_opened = n
+    point.self_healing = _percent(healed, resolved)
+    point.sla_compliance = _percent(kept, with_sla)
 
 
 async def _approval_waits(

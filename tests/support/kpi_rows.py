@@ -32,13 +32,15 @@ class KpiRows:
         incident_id: str | None = None,
         fingerprint: str = "fp",
         disposition: str | None = None,
-    ) -> None:
+        asset: str = "web-1",
+    ) -> str:
+        alert_id = _id("al")
         self.session.add(
             Alert(
-                id=_id("al"),
+                id=alert_id,
                 company_id=self.company_id,
                 delivery_id=_id("d"),
-                asset_name="web-1",
+                asset_name=asset,
                 signature="disk_full",
                 severity="high",
                 message="disk full",
@@ -51,6 +53,7 @@ class KpiRows:
                 disposition=disposition,
             )
         )
+        return alert_id
 
     def incident(
         self,

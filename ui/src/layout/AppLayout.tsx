@@ -2,6 +2,7 @@ import { useState } from "react";
 import { NavLink, Outlet } from "react-router";
 import { useAuth, useMe } from "../auth/AuthContext";
 import { useLiveStatus } from "../live/LiveContext";
+import { useLiveToasts } from "../live/useLiveToasts";
 import { ROUTES } from "../routes";
 
 const LIVE_LABEL = {
@@ -16,6 +17,7 @@ export function AppLayout() {
   const { can, logout } = useAuth();
   const me = useMe();
   const live = useLiveStatus();
+  useLiveToasts(me);
   const [menuOpen, setMenuOpen] = useState(false);
   const items = ROUTES.filter((route) => route.nav && can(route.permission));
 

@@ -72,10 +72,13 @@ async def test_an_approver_approves_a_medium_risk_runbook_and_sees_the_run_and_r
     trace = Trace(tmp_path)
     creds, admin, tech = await tenant(web)
     await runbook(web, admin, creds.id, risk_level="medium", actions=[trace.cmd("restarted")])
+    await sign_in(page, web.url, tech)
+    await live(page)
     incident_id = await open_incident(web, creds, asset="web-approve")
     await until(web, tech, incident_id, remediation_is("awaiting_approval"))
+    # The approver is told, wherever they are in the app.
+    await expect(page.get_by_role("link", name="Approval requested: Disk /var at 95%")).to_be_visible()
 
-    await sign_in(page, web.url, tech)
     await page.goto(f"{web.url}/incidents")
     row = page.get_by_test_id("incident-table").get_by_role("row").filter(has_text="web-approve")
     await expect(row).to_contain_text("awaiting approval")

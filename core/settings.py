@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "alert-whisperer"
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    # The built web UI (`make ui` writes ui/dist); the API serves it at /.
+    ui_dir: Path = Field(default_factory=lambda: Path(__file__).resolve().parents[1] / "ui" / "dist")
     secret_key: str = DEVELOPMENT_SECRET_KEY
 
     access_token_minutes: int = 30

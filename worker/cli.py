@@ -119,6 +119,17 @@ def worker() -> None:
 
 
 @app.command()
+def openapi(output: Annotated[Path, typer.Option("--output", "-o")] = Path("build/openapi.json")) -> None:
+    """Write the API's OpenAPI schema (the web UI's TypeScript types are generated from it)."""
+    from api.app import create_app
+
+    schema = create_app(get_settings()).openapi()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    console.print(f"OpenAPI schema written to {output}")
+
+
+@app.command()
 def migrate() -> None:
     """Upgrade the database (AW_DATABASE_URL) to the newest schema."""
     url = get_settings().database_url
@@ -270,3 +281,7 @@ def demo(
         json_file.write_text(json.dumps(summary.as_json(count), indent=2))
     if summary.errors and not (summary.statuses[200] + summary.statuses[202]):
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -67,6 +67,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             notifier.notify,
             oncall.choose_assignee,
             oncall.escalation_step,
+            oncall.approvers,
         ],
         workflow_runner=SandboxedWorkflowRunner()
         if settings.workflow_sandbox

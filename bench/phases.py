@@ -1,5 +1,5 @@
-"""The benchmark's phases: throughput intake-only and with decisions, latency at a fixed rate, a storm on
-one key, and the baseline."""
+"""The benchmark's phases: throughput intake-only (without, then with SLA clocks and auto-assignment) and
+with decisions, latency at a fixed rate, a storm on one key, and the baseline."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ ROUND_TRIP_SAMPLE = 20  # incidents per kind whose histories are read
 @dataclass
 class Bench:
     """What every phase needs: where to send, how to count, and how to show progress. `tenant` is
-    intake-only; `decisions` (with its own counter) decides and runs runbooks, on a stack started here."""
+    intake-only; `decisions` (with its own counter) decides and runs runbooks, and `without_sla` is
+    intake-only with SLA clocks and auto-assignment off, on a stack started here."""
 
     args: argparse.Namespace
     running: RunningStack
@@ -50,6 +51,8 @@ class Bench:
     run_id: str
     decisions: Tenant | None = None
     decisions_counter: IncidentCounter | None = None
+    without_sla: Tenant | None = None
+    without_sla_counter: IncidentCounter | None = None
 
     def pipeline(self) -> tuple[Tenant, IncidentCounter | None]:
         """Where latency and storm send: with decisions on where the stack has a tenant for them."""
@@ -134,6 +137,12 @@ async def wait_settled(
 
 async def throughput_phase(bench: Bench) -> dict[str, Any]:
     return await closed_loop_phase(bench, bench.tenant, bench.counter, "tp", "throughput")
+
+
+async def without_sla_phase(bench: Bench) -> dict[str, Any]:
+    """The throughput run's stream to the intake-only tenant whose policy keeps no SLA and assigns nobody."""
+    assert bench.without_sla is not None
+    return await closed_loop_phase(bench, bench.without_sla, bench.without_sla_counter, "bare", "no SLA")
 
 
 async def decisions_phase(bench: Bench) -> dict[str, Any]:
@@ -295,13 +304,20 @@ def default_latency_rate(throughput: dict[str, Any]) -> float:
     return max(1.0, measured / 2)
 
 
-async def round_trip_phase(bench: Bench, intake_prefix: str, decisions_prefix: str) -> dict[str, Any]:
-    """Temporal events per incident, intake-only against deciding (escalated, or ran a runbook)."""
+async def round_trip_phase(
+    bench: Bench, intake_prefix: str, decisions_prefix: str, bare_prefix: str | None
+) -> dict[str, Any]:
+    """Temporal events per incident: intake-only without and with SLA clocks and auto-assignment, and
+    deciding (escalated, or ran a runbook)."""
     address = bench.running.info.temporal_address
     assert address and bench.counter is not None and bench.decisions_counter is not None
+    groups: dict[str, list[str]] = {}
+    if bare_prefix is not None and bench.without_sla_counter is not None:
+        bare = await bench.without_sla_counter.incident_ids(bare_prefix, ROUND_TRIP_SAMPLE)
+        groups["intake-only, no SLA"] = [i for i, _ in bare]
     intake = await bench.counter.incident_ids(intake_prefix, ROUND_TRIP_SAMPLE)
     deciding = await bench.decisions_counter.incident_ids(decisions_prefix, 10 * ROUND_TRIP_SAMPLE)
-    groups = {
+    groups |= {
         "intake-only": [i for i, _ in intake],
         "decided: escalated": [i for i, ran in deciding if not ran][:ROUND_TRIP_SAMPLE],
         "decided: ran a runbook": [i for i, ran in deciding if ran][:ROUND_TRIP_SAMPLE],
@@ -310,12 +326,19 @@ async def round_trip_phase(bench: Bench, intake_prefix: str, decisions_prefix: s
 
 
 async def run_phases(bench: Bench) -> dict[str, Any]:
-    figures: dict[str, Any] = {"throughput": await throughput_phase(bench)}
+    figures: dict[str, Any] = {}
+    # Without SLA first, then the same stream with it: side by side on the same stack.
+    if bench.without_sla is not None:
+        figures["without_sla"] = await without_sla_phase(bench)
+    figures["throughput"] = await throughput_phase(bench)
     if bench.decisions is not None:
         figures["decisions"] = await decisions_phase(bench)
         if bench.decisions_counter is not None and bench.running.info.temporal_address:
             figures["round_trips"] = await round_trip_phase(
-                bench, figures["throughput"]["prefix"], figures["decisions"]["prefix"]
+                bench,
+                figures["throughput"]["prefix"],
+                figures["decisions"]["prefix"],
+                figures.get("without_sla", {}).get("prefix"),
             )
     # Half the end-to-end rate of the pipeline the latency run sends to: with decisions where it has them.
     measured = figures.get("decisions") or figures["throughput"]

@@ -82,6 +82,29 @@ def throughput_rows(tp: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def without_sla_rows(bare: dict[str, Any], tp: dict[str, Any]) -> list[tuple[str, str]]:
+    e2e, with_sla = bare.get("end_to_end_per_s"), tp.get("end_to_end_per_s")
+    rows = [
+        (
+            "end-to-end throughput",
+            f"{e2e:.1f} alerts/s (first send → last counted {bare['end_to_end_seconds']:.2f} s)"
+            if e2e
+            else "n/a",
+        ),
+        (
+            "intake-only with SLA + assignment / without",
+            f"{with_sla:.1f} / {e2e:.1f} = {with_sla / e2e:.2f}x" if e2e and with_sla else "n/a",
+        ),
+        ("accept throughput (HTTP only)", f"{bare['accept_throughput_per_s']:.1f} alerts/s"),
+        ("webhook latency p50 / p95 / p99", latencies(bare)),
+        ("counted in incidents", counted(bare)),
+    ]
+    if bare.get("incidents") is not None:
+        rows.append(("incidents opened", f"{bare['incidents']} (for {bare['keys']} keys)"))
+    rows.append(("CPU cores used", cpu(bare)))
+    return rows
+
+
 def by_kind(counts: dict[str, int]) -> str:
     kinds = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
     return f"{sum(counts.values())}" + (f" ({kinds})" if kinds else "")
@@ -194,12 +217,22 @@ def build_table(figures: dict[str, Any]) -> Table:
         table.add_row("inside the stack", timings)
     table.add_row("CPUs / wall time", f"{figures['cpus']} / {figures['wall_seconds']} s")
     tp = figures["throughput"]
-    sections = [
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    if bare := figures.get("without_sla"):
+        sections.append(
+            (
+                "Intake-only without SLA clocks and auto-assignment (policy sla_tracking, auto_assignment "
+                "off): the same stream, run first",
+                without_sla_rows(bare, tp),
+            )
+        )
+    sections.append(
         (
-            f"Throughput: {tp['alerts']} alerts, {tp['keys']} keys, concurrency {tp['concurrency']}",
+            f"Throughput: {tp['alerts']} alerts, {tp['keys']} keys, concurrency {tp['concurrency']}"
+            + (" (intake-only, SLA clocks and auto-assignment on)" if bare else ""),
             throughput_rows(tp),
         )
-    ]
+    )
     if dec := figures.get("decisions"):
         sections.append(
             (
@@ -245,7 +278,7 @@ def build_table(figures: dict[str, Any]) -> Table:
     return table
 
 
-BREAKDOWN_PHASES = ("throughput", "decisions", "latency", "storm")
+BREAKDOWN_PHASES = ("without_sla", "throughput", "decisions", "latency", "storm")
 
 
 def breakdown_cell(stat: dict[str, float] | None, name: str) -> str:
@@ -291,7 +324,7 @@ NOISY_CORES = 0.25
 def noise_warnings(figures: dict[str, Any]) -> list[str]:
     """Phases during which other processes used the cores: their figures are lower than the stack's own."""
     warnings = []
-    for phase in ("throughput", "decisions", "latency", "storm", "baseline", "start_ceiling"):
+    for phase in ("without_sla", "throughput", "decisions", "latency", "storm", "baseline", "start_ceiling"):
         rest = figures.get(phase, {}).get("cpu_cores_used", {}).get("rest of machine", 0.0)
         if rest > NOISY_CORES:
             warnings.append(f"{phase}: other processes kept {rest:.2f} cores busy meanwhile")
@@ -306,7 +339,7 @@ def print_report(figures: dict[str, Any], checks: list[Target]) -> None:
             console.print(extra)
     for warning in noise_warnings(figures):
         console.print(f"[yellow]noisy machine:[/yellow] {warning}", highlight=False)
-    for phase in ("throughput", "decisions", "latency", "storm"):
+    for phase in ("without_sla", "throughput", "decisions", "latency", "storm"):
         for sample in figures.get(phase, {}).get("error_samples", [])[:3]:
             console.print(f"[yellow]{phase} error sample:[/yellow] {sample}", markup=True, highlight=False)
     for check in checks:

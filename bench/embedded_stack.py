@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import uvicorn
 from decision_load import add_bench_runbooks
+from oncall_load import add_on_call_technician
 from timings import Timings, timed_asgi, timed_client, timed_services
 
 from api.app import create_app
@@ -136,7 +137,8 @@ async def create_tenants(
 ) -> tuple[TenantCredentials, TenantCredentials, TenantCredentials]:
     """An intake-only tenant (automation off: incidents only correlate, with SLA clocks and auto-assignment
     as every company has them by default), one that decides and runs the benchmark's runbooks, and an
-    intake-only one without SLA clocks and auto-assignment (policy `sla_tracking`, `auto_assignment` off)."""
+    intake-only one without SLA clocks and auto-assignment (policy `sla_tracking`, `auto_assignment` off).
+    Each has a technician on call, whom auto-assignment (where on) assigns and notifies."""
     intake = await create_tenant(services, CompanyPolicy(automation=False))
     deciding = await create_tenant(services, CompanyPolicy(automation=True))
     without_sla = await create_tenant(
@@ -144,6 +146,8 @@ async def create_tenants(
     )
     async with services.sessions() as session, session.begin():
         add_bench_runbooks(session, deciding.company_id)
+        for tenant in (intake, deciding, without_sla):
+            await add_on_call_technician(session, tenant.company_id)
     return intake, deciding, without_sla
 
 

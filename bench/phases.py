@@ -139,10 +139,40 @@ async def throughput_phase(bench: Bench) -> dict[str, Any]:
     return await closed_loop_phase(bench, bench.tenant, bench.counter, "tp", "throughput")
 
 
-async def without_sla_phase(bench: Bench) -> dict[str, Any]:
+async def without_sla_phase(bench: Bench, name: str = "bare") -> dict[str, Any]:
     """The throughput run's stream to the intake-only tenant whose policy keeps no SLA and assigns nobody."""
     assert bench.without_sla is not None
-    return await closed_loop_phase(bench, bench.without_sla, bench.without_sla_counter, "bare", "no SLA")
+    return await closed_loop_phase(bench, bench.without_sla, bench.without_sla_counter, name, "no SLA")
+
+
+async def sla_again_phase(bench: Bench) -> dict[str, Any]:
+    """The SLA comparison once more in the other order (with, then without), so that a stack that warms
+    up or fills up over the run favours neither side: A B B A."""
+    with_sla = await closed_loop_phase(bench, bench.tenant, bench.counter, "tp2", "throughput again")
+    return {"throughput": with_sla, "without_sla": await without_sla_phase(bench, "bare2")}
+
+
+def sla_ratio(figures: dict[str, Any]) -> dict[str, Any]:
+    """Intake-only with SLA clocks and auto-assignment against without, each pair and pooled (all alerts
+    over all their seconds)."""
+    pairs = [(figures.get("throughput", {}), figures.get("without_sla", {}))]
+    again = figures.get("sla_again")
+    if again:
+        pairs.append((again["throughput"], again["without_sla"]))
+    rates = [(w.get("end_to_end_per_s"), wo.get("end_to_end_per_s")) for w, wo in pairs]
+    if not all(a and b for a, b in rates):
+        return {"pairs": [], "pooled": None}
+
+    def pooled(phases: list[dict[str, Any]]) -> float:
+        return sum(p["alerts"] for p in phases) / sum(p["end_to_end_seconds"] for p in phases)
+
+    with_rate, without_rate = pooled([w for w, _ in pairs]), pooled([wo for _, wo in pairs])
+    return {
+        "pairs": [a / b for a, b in rates],
+        "with_per_s": with_rate,
+        "without_per_s": without_rate,
+        "pooled": with_rate / without_rate,
+    }
 
 
 async def decisions_phase(bench: Bench) -> dict[str, Any]:
@@ -331,6 +361,9 @@ async def run_phases(bench: Bench) -> dict[str, Any]:
     if bench.without_sla is not None:
         figures["without_sla"] = await without_sla_phase(bench)
     figures["throughput"] = await throughput_phase(bench)
+    if bench.without_sla is not None:
+        figures["sla_again"] = await sla_again_phase(bench)
+        figures["sla_ratio"] = sla_ratio(figures)
     if bench.decisions is not None:
         figures["decisions"] = await decisions_phase(bench)
         if bench.decisions_counter is not None and bench.running.info.temporal_address:

@@ -62,9 +62,9 @@ async def test_a_runbook_awaiting_a_technician_asks_whoever_is_on_call_once(
         final = await asyncio.wait_for(handle.result(), timeout=20)
         await record_history(handle, "incident_approval_requested")
     assert state.remediation is not None
-    # Decided before anyone was assigned: the chain's first level (on call) is asked.
+    # Assigned in the write that made it visible, before the decision: the assignee is asked.
     assert [(n.notification_key, n.user_ids) for n in asked] == [
-        (f"{state.incident_id}:approval:run-1", ["us-l1"])
+        (f"{state.incident_id}:approval:run-1", ["us-oncall"])
     ]
     assert "awaits approval by a technician" in asked[0].body
     assert final.resolution == "auto_remediated"
@@ -84,7 +84,7 @@ async def test_a_high_risk_runbook_asks_the_company_admins(skipping_env: Workflo
     async with running_incident(skipping_env.client, world, firing_alert()) as handle:
         asked = await sent(world, NotificationKind.approval_requested)
         await handle.terminate()
-    assert [n.user_ids for n in asked] == [["us-admin-a", "us-admin-b"]]
+    assert [n.user_ids for n in asked] == [["us-admin-a", "us-admin-b", "us-oncall"]]  # and the assignee
     assert "company_admin or above" in asked[0].body
 
 

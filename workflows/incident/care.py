@@ -57,23 +57,39 @@ class IncidentCare(IncidentParts):
         return wrote
 
     async def _auto_assign(self) -> None:
-        found: Assignment = await workflow.execute_local_activity_method(
-            OnCall.choose_assignee,
-            AssignRequest(
-                incident_id=self.state.incident_id,
-                company_id=self.state.company_id,
-                category=self.state.category,
-                severity=self.state.severity,
-            ),
-            start_to_close_timeout=DB_WRITE_TIMEOUT,
-            retry_policy=DB_WRITE_RETRY,
-        )
+        found = await self._on_call(self.state)
         self.state.auto_assigned = True  # tried: nobody on call stays unassigned until someone assigns
         if found.user_id is not None:
             await self._assign(found.user_id, found.reason)
 
+    async def _on_call(self, state: IncidentState) -> Assignment:
+        return await workflow.execute_local_activity_method(
+            OnCall.choose_assignee,
+            AssignRequest(
+                incident_id=state.incident_id,
+                company_id=state.company_id,
+                category=state.category,
+                severity=state.severity,
+            ),
+            start_to_close_timeout=DB_WRITE_TIMEOUT,
+            retry_policy=DB_WRITE_RETRY,
+        )
+
+    async def _assigned_on_call(self, state: IncidentState) -> tuple[IncidentState, Assignment]:
+        """`state` assigned to whoever is on call, for the write that makes it visible (one write, not
+        two); the caller sends `_tell_assigned` once that write has gone through."""
+        found = await self._on_call(state)
+        s = state.model_copy(deep=True)
+        s.auto_assigned = True
+        if found.user_id is not None:
+            s = attention.assigned(s, found.user_id, workflow.now())
+        return s, found
+
     async def _assign(self, user_id: str, reason: str, actor: str | None = None) -> None:
         await self._write(attention.assigned(self.state, user_id, workflow.now()), actor=actor)
+        self._tell_assigned(user_id, reason)
+
+    def _tell_assigned(self, user_id: str, reason: str) -> None:
         self._notify(
             NotificationKind.assignment,
             f"assignment:{self.state.assignments}",

@@ -479,6 +479,11 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         candidate = self._absorb(self.state, batch, now, recoveries)
         if self.tracks_sla and sla.needs_clocks(candidate):
             candidate = sla.started(candidate, now)  # visible now: its clocks start in the same write
+        audit = audit_events(self.state, candidate)
+        assigned = None
+        if self.honours_switches and attention.needs_assignee(candidate):
+            candidate, assigned = await self._assigned_on_call(candidate)  # and it is assigned in it too
+            audit += attention_audit(self.state, candidate, actor=None)
         ids = [a.id for a in batch]
         result: RecordAlertsResult = await workflow.execute_local_activity_method(
             IncidentStore.record_alerts,
@@ -486,7 +491,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
                 state=candidate,
                 alert_ids=ids,
                 attach_token=workflow.uuid4().hex,
-                audit=audit_events(self.state, candidate),
+                audit=audit,
             ),
             start_to_close_timeout=DB_WRITE_TIMEOUT,
             retry_policy=DB_WRITE_RETRY,
@@ -494,6 +499,8 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         attached = set(result.attached_ids)
         if len(attached) == len(ids):
             self.state = candidate
+            if assigned is not None and assigned.user_id is not None:
+                self._tell_assigned(assigned.user_id, assigned.reason)
         else:
             # Some alerts already belonged to an incident (redelivered after a crash): count only ours.
             kept = [a for a in batch if a.id in attached]

@@ -81,8 +81,9 @@ NOT_ACKNOWLEDGEABLE_ERROR = "NotAcknowledgeable"
 # (runbook_failed), and tell the assignee of an escalation. Runs without the marker do not. Deprecate like
 # the patches above.
 NOTIFIES_PEOPLE_PATCH = "notifies-approvals-failures-and-assignees"
-# Incidents honour the company's `sla_tracking` and `auto_assignment` switches; runs without the marker
-# read both as on, whatever a policy signal says. Deprecate like the patches above.
+# Incidents honour the company's `sla_tracking` and `auto_assignment` switches (runs without the marker
+# read both as on, whatever a policy signal says), and are assigned in the write that makes them visible
+# rather than in one of its own. Deprecate like the patches above.
 SLA_SWITCHES_PATCH = "sla-and-assignment-switches"
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
 MESSAGES_PER_RUN = 1000

@@ -56,7 +56,7 @@ def started(state: IncidentState, now: datetime) -> IncidentState:
         response=_clock(SlaClockKind.response, response, now),
         resolution=_clock(SlaClockKind.resolution, resolution, now),
     )
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def _clock(kind: SlaClockKind, target_s: int, now: datetime) -> SlaClock:
@@ -123,7 +123,7 @@ def _consume(state: IncidentState, clock: SlaClock, now: datetime) -> None:
     clock.as_of = now
 
 
-def _rearmed(s: IncidentState, now: datetime) -> IncidentState:
+def _rearmed(s: IncidentState) -> IncidentState:
     for clock in clocks(s):
         running = clock.running and clock.met_at is None and not (s.sla and s.sla.paused)
         clock.deadline = _threshold_instant(s, clock, BREACH_PERCENT) if running else None
@@ -147,7 +147,7 @@ def paused(state: IncidentState, reason: str, now: datetime) -> IncidentState:
     for clock in clocks(s):
         _consume(s, clock, now)
     s.sla.paused, s.sla.paused_at, s.sla.pause_reason = True, now, reason
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def resumed(state: IncidentState, now: datetime) -> IncidentState:
@@ -156,7 +156,7 @@ def resumed(state: IncidentState, now: datetime) -> IncidentState:
     for clock in clocks(s):
         clock.as_of = now  # the pause used no time
     s.sla.paused, s.sla.paused_at, s.sla.pause_reason = False, None, ""
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def retargeted(state: IncidentState, now: datetime) -> IncidentState:
@@ -168,7 +168,7 @@ def retargeted(state: IncidentState, now: datetime) -> IncidentState:
     for clock in clocks(s):
         _consume(s, clock, now)
         clock.target_s = response if clock.kind == SlaClockKind.response else resolution
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def reopened(state: IncidentState, now: datetime) -> IncidentState:
@@ -179,7 +179,7 @@ def reopened(state: IncidentState, now: datetime) -> IncidentState:
         s.sla = SlaState()
     s.sla.resolution = _clock(SlaClockKind.resolution, resolution, now)
     s.sla.paused, s.sla.paused_at, s.sla.pause_reason = False, None, ""
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def needs_clocks(state: IncidentState) -> bool:

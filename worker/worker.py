@@ -50,7 +50,9 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
     )
     steps = RunbookSteps(services.sessions, settings)
     decider = Decider(services.sessions, settings, engine=services.decisions)
-    notifier = Notifier(services.sessions, settings, box=services.box)
+    # Notifications are written as incidents open, beside alert intake: on SQLite they queue on the hot
+    # writers' one connection rather than sleep in its busy handler (core/db/engine.py hot_path_engine).
+    notifier = Notifier(services.hot_sessions, settings, box=services.box)
     oncall = OnCall(services.sessions)
     return Worker(
         client,
@@ -67,6 +69,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             notifier.notify,
             oncall.choose_assignee,
             oncall.escalation_step,
+            oncall.approvers,
         ],
         workflow_runner=SandboxedWorkflowRunner()
         if settings.workflow_sandbox

@@ -86,9 +86,12 @@ class Settings(BaseSettings):
     webhook_future_skew_s: int = 60
     webhook_answer_timeout_s: float = 2.0
     delivery_id_retention_hours: int = 24
-    # Incident events (the WebSocket stream's outbox) older than this are purged by the redelivery pass;
-    # a client resuming from further back gets what is left.
+    # Incident events (the WebSocket stream's outbox) older than this are purged by a Temporal schedule
+    # every `event_purge_interval_minutes`, `event_purge_batch_size` rows per transaction; a client
+    # resuming from further back gets what is left.
     event_retention_days: float = Field(7.0, gt=0)
+    event_purge_interval_minutes: float = Field(60.0, gt=0)
+    event_purge_batch_size: int = Field(2000, ge=1)
     # WebSocket /ws: events queued per connection before a client that reads too slowly is told to resume
     # and closed; how long a new connection has to authenticate; SQLite's outbox tail interval.
     ws_queue_size: int = Field(1000, ge=1)

@@ -24,7 +24,8 @@ from core.db.models import Event
 from core.events import outbox
 from core.events.types import EventDraft
 from core.settings import Settings
-from tests.support.stack import Stack, alert_body, make_stack
+from tests.support.stack import Stack, alert_body, eventually, make_stack
+from workflows.types import CorrelationPolicy
 
 
 def ws_url(stack: Stack) -> str:
@@ -99,6 +100,24 @@ async def test_a_signed_out_session_is_closed_at_once(stack: Stack) -> None:
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_a_pending_incident_reaches_the_socket_only_when_it_surfaces_with_incident_created_first(
+    stack: Stack,
+) -> None:
+    # With min_alerts=2 the first alert opens a pending incident, which the incident list hides.
+    quiet = await stack.company("Quiet", policy=CorrelationPolicy(min_alerts=2))
+    user = await stack.user(Role.technician, [quiet.id])
+    async with socket(stack, user["access_token"]) as ws:
+        incident_id = await stack.incident_of(await stack.post_alert(quiet, alert_body()))
+        await eventually(lambda: stack.incidents(quiet.id), lambda rows: [r.alert_count for r in rows] == [1])
+        await stack.post_alert(quiet, alert_body())
+        seen = await events_until(ws, has_created)
+    # In id order: anything written while it was pending would have come before its incident.created.
+    about = [e for e in seen if e["incident_id"] == incident_id]
+    assert [e["type"] for e in about] == ["incident.created"]
+    assert about[0]["data"]["incident"]["status"] == "new"
+    assert about[0]["data"]["incident"]["alert_count"] == 2
 
 
 async def test_a_tenant_receives_only_its_own_companies_events(stack: Stack) -> None:

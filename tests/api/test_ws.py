@@ -67,6 +67,11 @@ def has_created(seen: list[dict[str, Any]]) -> bool:
     return any(e["type"] == "incident.created" for e in seen)
 
 
+def has_created_and_correlated(seen: list[dict[str, Any]]) -> bool:
+    """The first write of a new incident: incident.created, then alert.correlated."""
+    return {"incident.created", "alert.correlated"} <= {e["type"] for e in seen}
+
+
 async def test_a_signed_webhook_reaches_an_open_socket_as_incident_created(
     stack: Stack,
 ) -> None:
@@ -153,7 +158,7 @@ async def test_resume_after_a_disconnect_receives_exactly_the_missed_events_then
         await ws.send(json.dumps({"type": "resume", "after": last}))
         replayed = await events_until(ws, lambda s: len(s) >= len(missed))
         await stack.incident_of(await stack.post_alert(acme, alert_body(asset_name="web-03")))
-        live = await events_until(ws, has_created)
+        live = await events_until(ws, has_created_and_correlated)
     assert [e["id"] for e in replayed] == missed
     ids = [e["id"] for e in replayed + live]
     assert ids == sorted(set(ids)), "no duplicate and in order across the switch to live"

@@ -116,10 +116,9 @@ class Listener:
     def wants(self, event: Seen) -> bool:
         return self.companies is None or event.company_id in self.companies
 
-    async def open(self, url: str, token: str, *, compression: bool) -> None:
-        self.ws = await connect(
-            url, open_timeout=120, compression="deflate" if compression else None, max_queue=None
-        )
+    async def open(self, url: str, token: str) -> None:
+        # Offers permessage-deflate, as browsers do; the server decides.
+        self.ws = await connect(url, open_timeout=120, max_queue=None)
         await self.ws.send(json.dumps({"type": "auth", "token": token}))
         ready = json.loads(await asyncio.wait_for(self.ws.recv(), 120))
         if ready.get("type") != "ready":
@@ -166,7 +165,6 @@ async def open_listeners(
     catalog: dict[int, Seen],
     *,
     concurrency: int,
-    compression: bool,
     progress: Callable[[int], None],
 ) -> tuple[list[Listener], list[str]]:
     """`count` listeners, round-robin over the tokens, `concurrency` handshakes at a time."""
@@ -179,7 +177,7 @@ async def open_listeners(
         nonlocal done
         async with limit:
             try:
-                await listeners[i].open(url, tokens[i % len(tokens)][0], compression=compression)
+                await listeners[i].open(url, tokens[i % len(tokens)][0])
             except Exception as err:  # a refused or failed handshake is a figure, not a crash
                 failures.append(f"{type(err).__name__}: {err}")
         done += 1

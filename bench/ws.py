@@ -47,6 +47,7 @@ from ws_clients import (
     Seen,
     Tenant,
     foreign,
+    incidents_of,
     missing,
     open_listeners,
     outbox_rows,
@@ -106,8 +107,14 @@ def open_sockets(pid: int) -> int:
 
 
 def latencies(listeners: Iterable[Listener], catalog: dict[int, Seen], posted: list[Posted]) -> list[float]:
-    """POST -> arrival of the tracked events of the incidents the POSTs opened, every listener."""
-    sent_at = {p.incident_id: p.before_post for p in posted if p.incident_id}
+    """POST -> arrival of the tracked events of the incidents the POSTs opened, every listener. A 202
+    answer names only the alert: its incident is the one whose alert.correlated lists it."""
+    incident_of = {a: e.incident_id for e in catalog.values() for a in e.alert_ids}
+    sent_at = {}
+    for p in posted:
+        incident = p.incident_id or incident_of.get(p.alert_id or "")
+        if incident:
+            sent_at[incident] = p.before_post
     found = []
     for listener in listeners:
         for event_id, at in listener.received.items():
@@ -151,9 +158,9 @@ async def delivered(
 ) -> tuple[int, int]:
     """Waits until every listener has every event it should, up to the outbox's last id once every
     posted incident's tracked events are in it; returns (that id, pairs still missing)."""
-    opened = {p.incident_id for p in posted if p.incident_id}
     deadline = time.monotonic() + settle
     while True:
+        opened = await incidents_of(engine, posted)
         outbox = await outbox_rows(engine, after)
         written = {(e.incident_id, e.type) for e in outbox.values()}
         if all((i, t) in written for i in opened for t in TRACKED) or time.monotonic() > deadline:

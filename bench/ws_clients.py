@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from core.db.models import Event
+from core.db.models import Alert, Event
 from core.ingest.signature import sign
 
 
@@ -33,6 +33,7 @@ class Tenant:
 
 @dataclass
 class Posted:
+    alert_id: str | None  # 200 and 202 (incident not known yet) both name the alert
     incident_id: str | None
     before_post: float  # time.monotonic() just before the request left
     status: int
@@ -68,10 +69,10 @@ async def send_alerts(url: str, tenants: list[Tenant], count: int, rate: float) 
                 async with http.post(f"{url}/api/webhooks/alerts", data=body, headers=headers) as answer:
                     payload = await answer.read()
             except (aiohttp.ClientError, TimeoutError):
-                posted.append(Posted(None, before, 0))
+                posted.append(Posted(None, None, before, 0))
                 return
-            incident = json.loads(payload).get("incident_id") if answer.status == 200 else None
-            posted.append(Posted(incident, before, answer.status))
+            fields = json.loads(payload) if answer.status in (200, 202) else {}
+            posted.append(Posted(fields.get("alert_id"), fields.get("incident_id"), before, answer.status))
 
         loop = asyncio.get_running_loop()
         start = loop.time()
@@ -98,6 +99,7 @@ class Seen:
     type: str
     incident_id: str | None
     company_id: str
+    alert_ids: tuple[str, ...] = ()  # of an alert.correlated, as a client received it
 
 
 @dataclass
@@ -136,7 +138,10 @@ class Listener:
                     self.received[event["id"]] = at
                     if event["id"] not in self.catalog:
                         self.catalog[event["id"]] = Seen(
-                            event["type"], event["incident_id"], event["company_id"]
+                            event["type"],
+                            event["incident_id"],
+                            event["company_id"],
+                            tuple(event["data"].get("alert_ids", ())),
                         )
                 elif message["type"] == "resume":
                     self.told_to_resume = True
@@ -197,6 +202,15 @@ async def outbox_rows(engine: AsyncEngine, after: int) -> dict[int, Seen]:
             )
         )
         return {int(r.id): Seen(r.type, r.incident_id, r.company_id) for r in rows}
+
+
+async def incidents_of(engine: AsyncEngine, posted: list[Posted]) -> set[str | None]:
+    """The incidents the posted alerts reached (None for one not attached yet)."""
+    table: Any = Alert.__table__
+    wanted = [p.alert_id for p in posted if p.alert_id]
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(table.c.incident_id).where(table.c.id.in_(wanted)))
+        return {r.incident_id for r in rows}
 
 
 def missing(listeners: Iterable[Listener], outbox: dict[int, Seen], through: int) -> int:

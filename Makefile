@@ -60,6 +60,7 @@ test: install lint ui
 	$(BIN)/pytest -q
 	$(BIN)/python bench/ingest.py --alerts 300 --concurrency 20 --storm 300
 	$(BIN)/python bench/first_task.py --alerts 200 --rate 20
+	$(BIN)/python bench/ws.py --clients 50 --alerts 10 --rate 5 --latency-alerts 10
 
 bench: install
 	$(BIN)/python bench/ingest.py

@@ -441,3 +441,16 @@ class RedeliverySettings(BaseModel):
 class RedeliveryLoopInput(BaseModel):
     settings: RedeliverySettings
     passes: int = 0  # carried across continue-as-new, for the Web UI
+
+
+class EventPurgeRequest(BaseModel):
+    """One pass of the event outbox's retention: events older than `retention_days` are deleted,
+    `batch_size` rows per transaction so that a large backlog never holds a long lock."""
+
+    retention_days: float = Field(7.0, gt=0)
+    batch_size: int = Field(2000, ge=1)
+
+
+class EventPurgeResult(BaseModel):
+    purged: int = 0
+    batches: int = 0

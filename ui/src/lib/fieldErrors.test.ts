@@ -34,4 +34,15 @@ describe("fieldErrorsOf", () => {
     });
     expect(fieldErrorsOf(new Error("boom")).form).toEqual(["boom"]);
   });
+
+  it("reads the fields under a root body field as the form's own", () => {
+    const error = new ApiError(422, "x", [
+      { loc: ["body", "policy", "window_minutes"], msg: "Input should be less than or equal to 60" },
+      { loc: ["body", "policy", "sla_overrides", "high", "response_minutes"], msg: "Input should be greater than or equal to 1" },
+    ]);
+    expect(fieldErrorsOf(error, [], "policy").fields).toEqual({
+      window_minutes: ["Input should be less than or equal to 60"],
+      sla_overrides: ["high.response_minutes: Input should be greater than or equal to 1"],
+    });
+  });
 });

@@ -19,14 +19,16 @@ function add(into: Record<string, string[]>, key: string, message: string) {
   (into[key] ??= []).push(message);
 }
 
-/** `known` are the form's field names: a model-level message "rollback_actions: …" goes to that field. */
-export function fieldErrorsOf(error: unknown, known: readonly string[] = []): FieldErrors {
+/** `known` are the form's field names: a model-level message "rollback_actions: …" goes to that field.
+ * `root` is the body field the form edits (e.g. "policy"): its fields are the form's fields. */
+export function fieldErrorsOf(error: unknown, known: readonly string[] = [], root?: string): FieldErrors {
   if (!(error instanceof ApiError)) return { fields: {}, form: [error instanceof Error ? error.message : String(error)] };
   if (error.status !== 422 || !Array.isArray(error.detail)) return { fields: {}, form: [error.message] };
   const fields: Record<string, string[]> = {};
   const form: string[] = [];
   for (const item of error.detail as Item[]) {
-    const path = (item.loc ?? []).filter((part) => part !== "body" && part !== "query").map(String);
+    let path = (item.loc ?? []).filter((part) => part !== "body" && part !== "query").map(String);
+    if (root !== undefined && path[0] === root) path = path.slice(1);
     const message = (item.msg ?? "invalid").replace(/^Value error, /, "");
     if (path.length > 0) {
       add(fields, path[0]!, path.length > 1 ? `${path.slice(1).join(".")}: ${message}` : message);

@@ -1,6 +1,5 @@
 // A labelled control with its hint and the API's messages for it, tied together for screen readers.
-import { useId, type ReactElement, type ReactNode } from "react";
-import { cloneElement } from "react";
+import { cloneElement, useId, useState, type ReactElement, type ReactNode } from "react";
 
 interface FieldProps {
   label: string;
@@ -52,17 +51,31 @@ export function FormErrors({ errors }: { errors: string[] }) {
   );
 }
 
-/** A value shown once with a button that copies it (secrets, snippets). */
+/** A value with a button that copies it (secrets shown once, set-up snippets). */
 export function CopyBox({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied(true);
+    } catch {
+      setCopied(false); // no clipboard (plain http): the text stays selectable
+    }
+  }
   return (
     <div className="mt-2">
       <p className="label">{label}</p>
       <div className="mt-1 flex items-start gap-2">
-        <pre className="min-w-0 flex-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100" data-testid={testId} tabIndex={0}>
+        <pre
+          className="min-w-0 flex-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs whitespace-pre text-slate-100"
+          data-testid={testId}
+          tabIndex={0}
+          aria-label={label}
+        >
           {value}
         </pre>
-        <button type="button" className="btn-secondary shrink-0" aria-label={`Copy ${label}`} onClick={() => void navigator.clipboard?.writeText(value)}>
-          Copy
+        <button type="button" className="btn-secondary shrink-0" aria-label={`Copy ${label}`} onClick={() => void copy()}>
+          {copied ? "Copied" : "Copy"}
         </button>
       </div>
     </div>

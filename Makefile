@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 # The web UI (ui/): npm ci when package-lock.json changes, a build when its sources or the API change.
 UI_INPUTS = ui/package-lock.json ui/index.html ui/vite.config.ts ui/tsconfig.json \
-	$(shell find ui/src api core/settings.py -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.py' \) \
+	$(shell find ui/src api core workflows -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.py' \) \
 		! -name 'schema.gen.ts' 2>/dev/null | sort)
 UI_HASH = $(shell cat $(UI_INPUTS) | sha1sum | cut -c1-12)
 NPM_STAMP = ui/node_modules/.installed-$(shell sha1sum ui/package-lock.json | cut -c1-12)

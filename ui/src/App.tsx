@@ -1,3 +1,4 @@
+import { Suspense } from "react";
 import { Route, Routes } from "react-router";
 import { useAuth } from "./auth/AuthContext";
 import { Loading, NotAvailable } from "./components/states";
@@ -18,7 +19,15 @@ export function App() {
             <Route
               key={path}
               path={path}
-              element={can(permission) ? <Page /> : <NotAvailable title="This page">Your role may not open this page.</NotAvailable>}
+              element={
+                can(permission) ? (
+                  <Suspense fallback={<Loading what="the page" />}>
+                    <Page />
+                  </Suspense>
+                ) : (
+                  <NotAvailable title="This page">Your role may not open this page.</NotAvailable>
+                )
+              }
             />
           ))}
           <Route path="*" element={<NotAvailable title="Page not found">There is no page at this address; use the menu.</NotAvailable>} />

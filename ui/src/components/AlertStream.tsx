@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { useRef, useState } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 import type { components } from "../api/schema.gen";
 import { useApi } from "../auth/AuthContext";
@@ -14,7 +14,6 @@ type AlertDelivery = components["schemas"]["AlertDelivery"];
 interface Correlated {
   eventId: number;
   incidentId: string;
-  title: string;
   count: number;
   at: string;
 }
@@ -28,16 +27,18 @@ const SET_ASIDE = {
 /** Alerts as they join incidents (live), and those that joined none (GET /api/alerts). */
 export function AlertStream() {
   const [joined, setJoined] = useState<Correlated[]>([]);
-  const titles = useRef(new Map<string, string>()).current;
+  const [titles, setTitles] = useState<ReadonlyMap<string, string>>(new Map());
   useLiveEvents((event) => {
     const incident = event.data.incident as { title?: string } | undefined;
-    if (event.incident_id && incident?.title) titles.set(event.incident_id, incident.title);
+    const title = incident?.title;
+    if (event.incident_id && title && titles.get(event.incident_id) !== title) {
+      setTitles((old) => new Map(old).set(event.incident_id!, title));
+    }
     if (event.type !== "alert.correlated" || !event.incident_id) return;
     const ids = (event.data.alert_ids as string[] | undefined) ?? [];
     const entry: Correlated = {
       eventId: event.id,
       incidentId: event.incident_id,
-      title: titles.get(event.incident_id) ?? `incident ${event.incident_id.slice(0, 12)}`,
       count: ids.length,
       at: event.at,
     };
@@ -56,7 +57,7 @@ export function AlertStream() {
               <li key={a.eventId} className="py-1.5">
                 {a.count} alert{a.count === 1 ? "" : "s"} →{" "}
                 <Link className="underline" to={`/incidents/${a.incidentId}`}>
-                  {a.title}
+                  {titles.get(a.incidentId) ?? `incident ${a.incidentId.slice(-12)}`}
                 </Link>{" "}
                 <span className="text-slate-600">{formatTime(a.at)}</span>
               </li>

@@ -33,6 +33,11 @@ describe("clockState", () => {
     });
   });
 
+  it("a clock stopped without being met counts nothing down", () => {
+    expect(clockState("2026-11-30T13:00:00Z", false, null, false, "", NOW, false)).toEqual({ kind: "stopped" });
+    expect(describeClock({ kind: "stopped" })).toBe("stopped");
+  });
+
   it("no deadline or a garbled one shows no target", () => {
     expect(clockState(null, false, null, false, "", NOW).kind).toBe("none");
     expect(clockState("not a date", false, null, false, "", NOW).kind).toBe("none");
@@ -52,7 +57,7 @@ describe("slaClocks", () => {
         resolved_at: null,
         paused: false,
         pause_reason: "",
-        clocks: { paused: false, pause_reason: "" } as never,
+        clocks: { paused: false, pause_reason: "", response: { running: false }, resolution: { running: true } } as never,
       },
       NOW,
     );

@@ -7,6 +7,7 @@ export type ClockState =
   | { kind: "breached" }
   | { kind: "met"; at: string }
   | { kind: "paused"; reason: string }
+  | { kind: "stopped" }
   | { kind: "none" };
 
 /** Under this much time left, a running clock is shown as urgent. */
@@ -19,10 +20,13 @@ export function clockState(
   paused: boolean,
   pauseReason: string,
   nowMs: number,
+  running = true,
 ): ClockState {
   if (metAt) return { kind: "met", at: metAt };
   if (breached) return { kind: "breached" };
   if (paused) return { kind: "paused", reason: pauseReason };
+  // Stopped without being met (an incident resolved by a runbook is never acknowledged): no countdown.
+  if (!running) return { kind: "stopped" };
   if (!deadline) return { kind: "none" };
   const left = Date.parse(deadline) - nowMs;
   if (Number.isNaN(left)) return { kind: "none" };
@@ -34,8 +38,24 @@ export function clockState(
 export function slaClocks(sla: SlaView | null | undefined, nowMs: number): { response: ClockState; resolution: ClockState } {
   if (!sla) return { response: { kind: "none" }, resolution: { kind: "none" } };
   return {
-    response: clockState(sla.response_deadline, sla.response_breached, sla.responded_at, sla.paused, sla.pause_reason, nowMs),
-    resolution: clockState(sla.resolution_deadline, sla.resolution_breached, sla.resolved_at, sla.paused, sla.pause_reason, nowMs),
+    response: clockState(
+      sla.response_deadline,
+      sla.response_breached,
+      sla.responded_at,
+      sla.paused,
+      sla.pause_reason,
+      nowMs,
+      sla.clocks.response?.running ?? true,
+    ),
+    resolution: clockState(
+      sla.resolution_deadline,
+      sla.resolution_breached,
+      sla.resolved_at,
+      sla.paused,
+      sla.pause_reason,
+      nowMs,
+      sla.clocks.resolution?.running ?? true,
+    ),
   };
 }
 
@@ -65,6 +85,8 @@ export function describeClock(state: ClockState): string {
       return "met";
     case "paused":
       return state.reason ? `paused (${state.reason})` : "paused";
+    case "stopped":
+      return "stopped";
     case "none":
       return "no target";
   }

@@ -5,6 +5,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The API's `detail` as sent (a list of {loc, msg} on a 422), for messages beside their fields. */
+    readonly detail?: unknown,
   ) {
     super(message);
     this.name = "ApiError";
@@ -81,7 +83,7 @@ export class ApiClient {
     }
     if (response.status === 204) return undefined as T;
     const payload: unknown = await response.json().catch(() => null);
-    if (!response.ok) throw new ApiError(response.status, reasonOf(response.status, payload));
+    if (!response.ok) throw new ApiError(response.status, reasonOf(response.status, payload), (payload as { detail?: unknown } | null)?.detail);
     return payload as T;
   }
 

@@ -12,6 +12,8 @@ const POLICY = {
   daily_token_budget: 500000,
   risk_tolerance: "low",
   automation: true,
+  sla_tracking: true,
+  auto_assignment: false,
   assignment_strategy: "round_robin",
   aggregation_key: "asset|signature",
   on_recovery: "auto_resolve",
@@ -22,6 +24,14 @@ const POLICY = {
 describe("policy form", () => {
   it("sends back what it was given when nothing changed", () => {
     expect(policyOf(policyDraftOf(POLICY), POLICY)).toEqual(POLICY);
+  });
+
+  it("sends the SLA tracking and auto-assignment switches as set", () => {
+    const draft = policyDraftOf(POLICY);
+    draft.sla_tracking = false;
+    draft.auto_assignment = true;
+    const sent = policyOf(draft, POLICY);
+    expect([sent.sla_tracking, sent.auto_assignment]).toEqual([false, true]);
   });
 
   it("writes a changed SLA target in minutes and drops one cleared", () => {

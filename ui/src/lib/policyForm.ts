@@ -21,6 +21,8 @@ export interface PolicyDraft {
   numbers: Record<NumberField, string>;
   risk_tolerance: CompanyPolicy["risk_tolerance"];
   automation: boolean;
+  sla_tracking: boolean;
+  auto_assignment: boolean;
   assignment_strategy: CompanyPolicy["assignment_strategy"];
   aggregation_key: CompanyPolicy["aggregation_key"];
   on_recovery: CompanyPolicy["on_recovery"];
@@ -52,6 +54,8 @@ export function policyDraftOf(policy: CompanyPolicy): PolicyDraft {
     numbers,
     risk_tolerance: policy.risk_tolerance ?? "low",
     automation: policy.automation ?? true,
+    sla_tracking: policy.sla_tracking ?? true,
+    auto_assignment: policy.auto_assignment ?? true,
     assignment_strategy: policy.assignment_strategy ?? "round_robin",
     aggregation_key: policy.aggregation_key ?? "asset|signature",
     on_recovery: policy.on_recovery ?? "auto_resolve",
@@ -97,6 +101,8 @@ export function policyOf(draft: PolicyDraft, before: CompanyPolicy): CompanyPoli
     ...before,
     risk_tolerance: draft.risk_tolerance,
     automation: draft.automation,
+    sla_tracking: draft.sla_tracking,
+    auto_assignment: draft.auto_assignment,
     assignment_strategy: draft.assignment_strategy,
     aggregation_key: draft.aggregation_key,
     on_recovery: draft.on_recovery,

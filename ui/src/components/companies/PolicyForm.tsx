@@ -75,6 +75,18 @@ export function PolicyForm({ company }: { company: Company }) {
             Automation: decide and run runbooks unattended
           </label>
         </div>
+        <div className="flex items-end pb-2">
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" disabled={!editable} checked={draft.sla_tracking} onChange={(e) => update({ sla_tracking: e.target.checked })} />
+            SLA tracking: response and resolution clocks, warnings and breaches
+          </label>
+        </div>
+        <div className="flex items-end pb-2">
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" disabled={!editable} checked={draft.auto_assignment} onChange={(e) => update({ auto_assignment: e.target.checked })} />
+            Auto-assignment: give new incidents to whoever is on call
+          </label>
+        </div>
         {number("approval_timeout_minutes", "Approval timeout (minutes)", "Unanswered approvals escalate after this")}
         {number("max_runs_per_asset_hour", "Runbook runs per asset per hour")}
         {number("daily_token_budget", "Daily LLM token budget", "Past it, rules decide")}

@@ -30,6 +30,7 @@ test: install lint
 	$(BIN)/pytest -q
 	$(BIN)/python bench/ingest.py --alerts 300 --concurrency 20 --storm 300
 	$(BIN)/python bench/first_task.py --alerts 200 --rate 20
+	$(BIN)/python bench/kpis.py --alerts 20000 --runs 3
 
 bench: install
 	$(BIN)/python bench/ingest.py

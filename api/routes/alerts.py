@@ -96,7 +96,7 @@ async def list_alerts(
     `X-Next-Cursor` header of the previous page), the page after it. Another tenant's `company_id`
     answers 404."""
     scope = await company_scope(session, principal, company_id)
-    wanted = StreamFilter(scope, disposition, asset, _utc(start), _utc(end))
+    wanted = StreamFilter(scope, disposition, asset, _utc(start, "from"), _utc(end, "to"))
     try:
         page = await alert_page(session, wanted, limit, cursor)
     except InvalidCursor as err:
@@ -108,8 +108,15 @@ async def list_alerts(
     return [to_delivery(alert, shown) for alert, shown in page.alerts]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+def _utc(moment: datetime | None, field: str) -> datetime | None:
+    """Naive times are UTC; a time that leaves datetime's range once in UTC is a 422, not a 500."""
+    if moment is None:
+        return None
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        error = {"loc": ("query", field), "msg": "out of range once in UTC", "type": "value_error"}
+        raise RequestValidationError([error]) from None
 
 
 async def scoped_alert(session: SessionDep, principal: Principal, alert_id: str) -> Alert:

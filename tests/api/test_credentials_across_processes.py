@@ -48,7 +48,7 @@ async def test_key_revoked_through_one_process_is_refused_by_another_within_a_se
         elapsed = time.monotonic() - revoked_at
         if answer.status_code == 401:
             break
-        assert answer.status_code == 200, answer.text
+        accepted(answer)
         assert elapsed < 1.0, "the other process still accepts the revoked key after a second"
     assert answer.json()["detail"] == "unknown API key"
     assert elapsed < 1.0
@@ -75,7 +75,7 @@ async def test_secret_rotated_without_grace_through_one_process_stops_verifying_
         elapsed = time.monotonic() - rotated_at
         if answer.status_code == 401:
             break
-        assert answer.status_code == 200, answer.text
+        accepted(answer)
         assert elapsed < 1.0, "the other process still accepts the replaced secret after a second"
     assert "X-Signature does not match" in answer.json()["detail"]
     assert elapsed < 1.0

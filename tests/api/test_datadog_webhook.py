@@ -195,7 +195,7 @@ async def test_firing_transitions_map_severity_from_priority_then_alert_type(
 ) -> None:
     acme = await stack.company()
     response = await post(stack, acme, triggered(**change))
-    assert response.status_code == 200, response.text
+    accepted(response)
     [alert] = await stack.alerts(acme.id)
     assert (alert.severity, alert.status) == (severity, "firing")
 
@@ -222,7 +222,7 @@ async def test_asset_is_the_hostname_else_a_host_tag_else_the_scope(
 ) -> None:
     acme = await stack.company()
     response = await post(stack, acme, triggered(**change))
-    assert response.status_code == 200, response.text
+    accepted(response)
     [alert] = await stack.alerts(acme.id)
     assert alert.asset_name == asset
 
@@ -241,7 +241,7 @@ async def test_signature_is_the_monitor_title_without_datadogs_state_prefix(
 ) -> None:
     acme = await stack.company()
     response = await post(stack, acme, triggered(alert_title=title))
-    assert response.status_code == 200, response.text
+    accepted(response)
     [alert] = await stack.alerts(acme.id)
     assert alert.signature == signature
 
@@ -249,7 +249,7 @@ async def test_signature_is_the_monitor_title_without_datadogs_state_prefix(
 async def test_without_a_title_the_monitor_id_names_the_alert(stack: Stack) -> None:
     acme = await stack.company()
     response = await post(stack, acme, triggered(alert_title="", event_title="", alert_id="98765"))
-    assert response.status_code == 200, response.text
+    accepted(response)
     [alert] = await stack.alerts(acme.id)
     assert alert.signature == "Datadog monitor 98765"
 
@@ -326,7 +326,7 @@ async def test_api_key_in_the_url_or_authorization_is_accepted(stack: Stack, how
         response = await post(stack, None, triggered(), params={"api_key": acme.api_key})
     else:
         response = await post(stack, None, triggered(), headers={"Authorization": f"Bearer {acme.api_key}"})
-    assert response.status_code == 200, response.text
+    accepted(response)
     assert await stack.count_rows("alert", acme.id) == 1
 
 
@@ -355,8 +355,7 @@ async def test_company_that_requires_signatures_refuses_unsigned_notices(stack: 
     assert unsigned.status_code == 401
     assert "missing X-Timestamp" in unsigned.json()["detail"]
     await assert_nothing_written(stack, acme.id)
-    accepted = await post(stack, acme, raw, headers=signed(acme, raw))
-    assert accepted.status_code == 200, accepted.text
+    accepted(await post(stack, acme, raw, headers=signed(acme, raw)))
     assert await stack.count_rows("alert", acme.id) == 1
 
 

@@ -348,7 +348,7 @@ async def test_chunked_body_under_the_limit_is_accepted(stack: Stack) -> None:
 
     response = await stack.http.post(f"{stack.url}/api/webhooks/alerts", content=chunks(), headers=headers)
     assert response.request.headers["transfer-encoding"] == "chunked"
-    assert response.status_code == 200, response.text
+    accepted(response)
 
 
 async def test_declared_content_length_over_256_kib_is_refused_without_waiting_for_the_body(
@@ -547,7 +547,8 @@ async def test_alert_with_a_nul_character_is_refused_422_while_other_companies_c
     bad = stack.post_alert(acme, alert_body(message="\u0000"))
     good = [stack.post_alert(globex, alert_body(asset_name=f"web-{n}")) for n in range(20)]
     responses = await asyncio.gather(bad, *good)
-    assert [r.status_code for r in responses[1:]] == [200] * 20
+    for response in responses[1:]:
+        accepted(response)
     assert await stack.count_rows("alert", globex.id) == 20
     assert responses[0].status_code == 422
     await assert_nothing_written(stack, acme.id)
@@ -570,5 +571,5 @@ async def test_timestamp_of_hundreds_of_digits_is_a_401_and_the_connection_keeps
         assert refused.json()["detail"] == "X-Timestamp must be unix seconds"
         # The same connection answers the next request.
         following = await one.post("/api/webhooks/alerts", content=raw, headers=signed_headers(acme, raw))
-        assert following.status_code == 200, following.text
+        accepted(following)
     assert await stack.count_rows("alert", acme.id) == 1

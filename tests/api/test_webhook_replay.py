@@ -45,7 +45,7 @@ async def test_signed_request_replayed_under_new_delivery_ids_is_refused_and_wri
     raw = json.dumps(alert_body()).encode()
     headers = captured(acme, raw)
     first = await post(stack, raw, headers)
-    assert first.status_code == 200, first.text
+    accepted(first)
     for _ in range(3):
         replay = await post(stack, raw, headers, **{"X-Delivery-ID": str(uuid.uuid4())})
         assert replay.status_code == 401
@@ -82,13 +82,13 @@ async def test_v2_signature_covers_the_delivery_id(stack: Stack) -> None:
     headers = signed_headers(acme, raw)
     assert headers["X-Signature"].startswith("v2=")
     first = await post(stack, raw, headers)
-    assert first.status_code == 200, first.text
+    accepted(first)
     replay = await post(stack, raw, headers, **{"X-Delivery-ID": str(uuid.uuid4())})
     assert replay.status_code == 401
     assert "X-Signature does not match" in replay.json()["detail"]
     # Byte-identical alerts in the same second are distinct deliveries when each signs its delivery id.
     twin = await post(stack, raw, signed_headers(acme, raw, timestamp=int(headers["X-Timestamp"])))
-    assert twin.status_code == 200, twin.text
+    accepted(twin)
     assert twin.json()["duplicate"] is False
     assert await stack.count_rows("alert", acme.id) == 2
 
@@ -118,7 +118,7 @@ async def test_the_same_signature_may_serve_two_companies(stack: Stack) -> None:
             )
         )
     answer = await post(stack, raw, captured(acme, raw), **{"X-Timestamp": ts, "X-Signature": signature})
-    assert answer.status_code == 200, answer.text
+    accepted(answer)
 
 
 async def test_datadog_signed_notification_replayed_with_a_new_delivery_id_is_refused(stack: Stack) -> None:
@@ -130,7 +130,7 @@ async def test_datadog_signed_notification_replayed_with_a_new_delivery_id_is_re
     del headers["X-Delivery-ID"]  # Datadog's own event id names the delivery
     url = f"{stack.url}/api/webhooks/datadog"
     first = await stack.http.post(url, content=raw, headers=headers)
-    assert first.status_code == 200, first.text
+    accepted(first)
     again = await stack.http.post(url, content=raw, headers=headers)
     assert accepted(again)["alerts"][0]["duplicate"] is True
     replay = await stack.http.post(url, content=raw, headers={**headers, "X-Delivery-ID": "new"})
@@ -160,8 +160,8 @@ async def test_concurrent_replays_across_two_api_processes_store_one_alert(
         for i, target in enumerate((stack, second_process))
     ]
     answers = await asyncio.gather(*sends)
-    statuses = sorted(a.status_code for a in answers)
-    assert statuses == [200] + [401] * 19, [a.text for a in answers]
+    [stored] = [a for a in answers if a.status_code != 401]
+    accepted(stored)
     assert all(REPLAYED in a.json()["detail"] for a in answers if a.status_code == 401)
     assert await stack.count_rows("alert", acme.id) == 1
     assert await stack.count_rows("webhook_delivery", acme.id) == 1
@@ -170,7 +170,7 @@ async def test_concurrent_replays_across_two_api_processes_store_one_alert(
 async def test_used_signatures_are_purged_once_their_window_has_passed(stack: Stack) -> None:
     acme = await stack.company()
     raw = json.dumps(alert_body()).encode()
-    assert (await post(stack, raw, captured(acme, raw))).status_code == 200
+    accepted(await post(stack, raw, captured(acme, raw)))
 
     async def used() -> int:
         async with stack.services.sessions() as session:

@@ -8,11 +8,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.maintenance.schedule import Schedule, check_cron, clock_time, first_instant_at, zone_named
+from core.maintenance.schedule import (
+    Schedule,
+    WindowKind,
+    check_cron,
+    clock_time,
+    first_instant_at,
+    zone_named,
+)
 
-NEW_YORK = ZoneInfo(
-    "America/New_York"
-)  # 2025: clocks 02:00 -> 03:00 on 9 March, 02:00 -> 01:00 on 2 November
+# 2025: clocks 02:00 -> 03:00 on 9 March, 02:00 -> 01:00 on 2 November
+NEW_YORK = ZoneInfo("America/New_York")
+# 2025: clocks 02:00 CET -> 03:00 CEST at 01:00 UTC on 30 March
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def utc(*args: int) -> datetime:
@@ -139,14 +147,21 @@ def test_cron_windows_longer_than_their_period_stay_open() -> None:
     [
         ({"kind": "once", "starts_at": utc(2030, 1, 2), "ends_at": utc(2030, 1, 1)}, "before ends_at"),
         ({"kind": "once", "starts_at": utc(2030, 1, 1)}, "needs starts_at and ends_at"),
+        ({"kind": "once", "starts_at": utc(2030, 1, 1), "ends_at": utc(2030, 1, 1)}, "before ends_at"),
+        # One instant without an offset cannot even be compared with the other: a reason, not a TypeError.
+        ({"kind": "once", "starts_at": utc(2030, 1, 1), "ends_at": datetime(2030, 1, 2)}, "UTC offset"),
+        ({"kind": "once", "starts_at": datetime(2030, 1, 1), "ends_at": utc(2030, 1, 2)}, "UTC offset"),
         ({"kind": "weekly"}, "at least one interval"),
         ({"kind": "weekly", "weekly": [{"days": ["monday"], "start": "01:00", "end": "02:00"}]}, "days"),
         ({"kind": "weekly", "weekly": [{"days": ["mon"], "start": "24:00", "end": "02:00"}]}, "time of day"),
         ({"kind": "weekly", "weekly": [{"days": ["mon"], "start": "1:00", "end": "02:00"}]}, "HH:MM"),
+        ({"kind": "cron", "duration_minutes": 5}, "needs cron"),
         ({"kind": "cron", "cron": "0 2 * * sun"}, "duration_minutes"),
+        ({"kind": "cron", "cron": "0 2 * * sun", "duration_minutes": 0}, "duration_minutes"),
         ({"kind": "cron", "cron": "0 2 * * sun", "duration_minutes": 10081}, "duration_minutes"),
         ({"kind": "cron", "cron": "0 2 31 2 *", "duration_minutes": 5}, "never fires"),
         ({"kind": "cron", "cron": "0 2 * *", "duration_minutes": 5}, "five fields"),
+        ({"kind": "cron", "cron": "*", "duration_minutes": 5}, "five fields"),
         ({"kind": "cron", "cron": "0 0 2 * * sun", "duration_minutes": 5}, "five fields"),
         ({"kind": "cron", "cron": "61 2 * * *", "duration_minutes": 5}, "not a valid cron"),
         ({"kind": "weekly", "timezone": "Mars/Olympus_Mons"}, "unknown time zone"),
@@ -188,3 +203,51 @@ def test_a_once_window_starting_at_the_moment_asked_about_is_not_its_next_start(
     once = Schedule.parse(kind="once", timezone="UTC", starts_at=utc(2030, 1, 1), ends_at=utc(2030, 1, 2))
     assert once.next_start(utc(2030, 1, 1)) is None
     assert once.next_start(utc(2029, 12, 31, 23, 59, 59)) == utc(2030, 1, 1)
+
+
+def test_a_minute_past_59_is_refused_as_no_time_of_day() -> None:
+    with pytest.raises(ValueError, match="between 00:00 and 23:59"):
+        clock_time("12:60")
+
+
+def test_weekly_interval_from_sunday_night_runs_into_monday_morning() -> None:
+    late_sunday = weekly("UTC", {"days": ["sun"], "start": "22:00", "end": "02:00"})
+    assert late_sunday.is_open(utc(2025, 3, 3, 1, 59))  # Monday 01:59: the week wraps around
+    assert not late_sunday.is_open(utc(2025, 3, 3, 2, 0))
+
+
+def test_first_instant_at_a_wall_time_skipped_east_of_utc_is_the_jump() -> None:
+    assert first_instant_at(datetime(2025, 3, 30, 2, 30), BERLIN) == utc(2025, 3, 30, 1, 0)
+    assert first_instant_at(datetime(2025, 3, 30, 2, 59, 59), BERLIN) == utc(2025, 3, 30, 1, 0)
+    assert first_instant_at(datetime(2025, 3, 30, 3, 0, 1), BERLIN) == utc(2025, 3, 30, 1, 0, 1)
+
+
+def test_weekly_window_starting_in_the_skipped_hour_east_of_utc_opens_at_the_jump() -> None:
+    patching = weekly("Europe/Berlin", {"days": ["sun"], "start": "02:30", "end": "04:00"})
+    assert patching.next_start(utc(2025, 3, 29)) == utc(2025, 3, 30, 1, 0)
+
+
+def test_weekly_next_start_counts_days_in_the_window_zone_not_in_utc() -> None:
+    # Monday 22:00 in New York is 03:00 UTC on Tuesday (EST); asked at Monday 21:00 there, 02:00 UTC Tuesday.
+    late = weekly("America/New_York", {"days": ["mon"], "start": "22:00", "end": "23:00"})
+    assert late.next_start(utc(2025, 1, 7, 2, 0)) == utc(2025, 1, 7, 3, 0)
+    # Asked at the very moment it opens, the next start is a week on.
+    assert late.next_start(utc(2025, 1, 7, 3, 0)) == utc(2025, 1, 14, 3, 0)
+
+
+def test_cron_durations_run_from_one_minute_to_a_week() -> None:
+    shortest, longest = cron("0 2 * * *", 1), cron("0 2 * * *", 7 * 24 * 60)
+    assert (shortest.kind, shortest.duration, longest.duration) == (
+        WindowKind.cron,
+        timedelta(minutes=1),
+        timedelta(days=7),
+    )
+    assert shortest.is_open(utc(2025, 1, 1, 2, 0, 59)) and not shortest.is_open(utc(2025, 1, 1, 2, 1))
+
+
+def test_a_schedule_keeps_the_time_zone_it_was_given() -> None:
+    once = Schedule.parse(
+        kind="once", timezone="Europe/Berlin", starts_at=utc(2030, 1, 1), ends_at=utc(2030, 1, 2)
+    )
+    assert (once.kind, once.zone) == (WindowKind.once, BERLIN)
+    assert cron("0 2 * * *", 5, "Europe/Berlin").zone == BERLIN

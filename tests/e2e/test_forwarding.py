@@ -53,8 +53,7 @@ async def test_alert_pending_when_a_technician_resolves_the_incident_ends_counte
     acme = await stack.company()
     admin = await stack.user(Role.company_admin, [acme.id])
     opened = await stack.post_alert(acme, alert_body())
-    assert opened.status_code == 200, opened.text
-    first_id = opened.json()["incident_id"]
+    first_id = await stack.incident_of(opened)
     key = opened.json()["aggregation_key"]
     await eventually(lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1)
     _, late = await store_alerts(stack.services, acme.id, 1)
@@ -92,8 +91,7 @@ async def test_alert_pending_when_a_technician_resolves_the_incident_ends_counte
 async def test_resolving_an_incident_whose_workflow_has_ended_answers_409(stack: Stack) -> None:
     acme = await stack.company()
     admin = await stack.user(Role.company_admin, [acme.id])
-    opened = await stack.post_alert(acme, alert_body())
-    incident_id = opened.json()["incident_id"]
+    incident_id = await stack.incident_of(await stack.post_alert(acme, alert_body()))
     await eventually(lambda: stack.incidents(acme.id), lambda rows: len(rows) == 1)
     url = f"{stack.url}/api/incidents/{incident_id}/resolve"
     first = await stack.http.post(url, headers=bearer(admin["access_token"]))

@@ -18,6 +18,7 @@ import pytest
 
 from core.ingest.signature import sign
 from tests.support.ports import free_port
+from tests.support.stack import accepted
 
 CLI = Path(sys.executable).parent / "alert-whisperer"
 
@@ -113,6 +114,20 @@ class DevProcess:
             "X-Delivery-ID": delivery_id,
         }
         return httpx.post(f"{self.url}/api/webhooks/alerts", content=raw, headers=headers, timeout=30)
+
+    def incident_of(self, answer: httpx.Response) -> str:
+        """The incident an accepted alert is in: at once from a 200, or, for a 202 `queued` (the answer
+        timeout ran out first, as it may on a busy machine), once the worker has routed it."""
+        body = accepted(answer)
+        if body.get("incident_id"):
+            return str(body["incident_id"])
+        deadline = time.monotonic() + 60
+        while True:
+            incident_id = self.signed_in_get(f"/api/alerts/{body['alert_id']}")["incident_id"]
+            if incident_id:
+                return str(incident_id)
+            assert time.monotonic() < deadline, f"alert {body['alert_id']} reached no incident in 60 s"
+            time.sleep(0.3)
 
     def signed_in_get(self, path: str) -> Any:
         creds = self.credentials()

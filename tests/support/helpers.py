@@ -82,4 +82,7 @@ async def record_history(handle: WorkflowHandle, name: str) -> None:
     history = await handle.fetch_history()
     data = json.loads(history.to_json())
     data["workflowId"] = handle.id
-    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    # Written aside and renamed: a run beside this one (or its replay test) never reads half a file.
+    written = path.with_name(f".{path.name}.{os.getpid()}")
+    written.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    written.replace(path)

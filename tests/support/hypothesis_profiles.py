@@ -2,7 +2,10 @@
 an example database under .hypothesis/ (git-ignored), so a failure found locally is replayed first next run.
 
 A random run draws from one seed per session, printed in pytest's header: `--hypothesis-seed=N` reruns it.
-`--hypothesis-profile` picks a profile by hand."""
+`--hypothesis-profile` picks a profile by hand; `make mutate` picks `mutate` (derandomized, fewer examples).
+
+No profile has a deadline: tests assert no timings, and on a shared 2-core machine (or under mutmut's
+tracing) an example that takes 250 ms instead of 1 ms says nothing about the code."""
 
 from __future__ import annotations
 
@@ -16,8 +19,11 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 EXAMPLES = Path(__file__).resolve().parents[2] / ".hypothesis" / "examples"
 
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile("dev", database=DirectoryBasedExampleDatabase(EXAMPLES), print_blob=True)
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile(
+    "dev", database=DirectoryBasedExampleDatabase(EXAMPLES), print_blob=True, deadline=None
+)
+settings.register_profile("mutate", derandomize=True, database=None, deadline=None, max_examples=40)
 
 
 def load_profile() -> None:

@@ -103,3 +103,12 @@ def test_an_hour_before_closing_on_friday_runs_into_monday_morning() -> None:
     friday_4pm = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)  # 16:00 in Berlin
     # One hour left on Friday, Monday the 7th is a holiday: 30 minutes into Tuesday.
     assert add_working_time(calendar, friday_4pm, 90 * 60) == datetime(2026, 12, 8, 8, 30, tzinfo=UTC)
+
+
+def test_working_hours_start_and_end_at_their_minutes() -> None:
+    calendar = BusinessHours(timezone="UTC", start="08:30", end="17:45")
+    monday_8am = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    assert add_working_time(calendar, monday_8am, 60) == datetime(2026, 3, 2, 8, 31, tzinfo=UTC)
+    assert (
+        working_seconds(calendar, monday_8am, datetime(2026, 3, 2, 18, 0, tzinfo=UTC)) == (9 * 60 + 15) * 60
+    )

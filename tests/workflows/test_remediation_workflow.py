@@ -5,8 +5,6 @@ in milliseconds. The real decision and executor activities are tested in tests/c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -14,7 +12,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.helpers import record_history
-from tests.support.incident_world import StandIns, firing_alert, running_incident, until
+from tests.support.incident_world import (
+    StandIns,
+    answer,
+    deciding,
+    firing_alert,
+    plan,
+    running_incident,
+    until,
+)
 from workflows.incident import workflow as incident_workflow
 from workflows.incident.workflow import (
     APPROVER_ROLE_ERROR,
@@ -22,58 +28,12 @@ from workflows.incident.workflow import (
     IncidentWorkflow,
 )
 from workflows.remediation.types import (
-    ApprovalAnswer,
-    Decision,
     DecisionAction,
-    DecisionOutcome,
-    DecisionRequest,
-    ExecutorKind,
     RemediationStatus,
     RiskLevel,
-    RunbookPlan,
     StepPhase,
 )
 from workflows.types import AddAlerts, IncidentStatus, Severity
-
-
-def plan(
-    risk: RiskLevel = RiskLevel.low, post_check: str | None = None, pre_check: str | None = None
-) -> RunbookPlan:
-    return RunbookPlan(
-        runbook_id="rb_disk",
-        runbook_name="Disk cleanup",
-        company_id="co-1",
-        risk_level=risk,
-        executor=ExecutorKind.local,
-        actions=["rotate logs", "clear cache"],
-        rollback_actions=["restore logs", "warm cache"],
-        pre_check=pre_check,
-        post_check=post_check,
-    )
-
-
-def deciding(
-    action: DecisionAction, the_plan: RunbookPlan | None, approval_role: str | None = None
-) -> Callable[[DecisionRequest], DecisionOutcome]:
-    def outcome(_: DecisionRequest) -> DecisionOutcome:
-        return DecisionOutcome(
-            decision=Decision(
-                action=action,
-                runbook_id=the_plan.runbook_id if the_plan else None,
-                confidence=0.8,
-                reasoning="test",
-                created_at=datetime.now(UTC),
-            ),
-            plan=the_plan,
-            approval_role=approval_role,
-            approval_timeout_minutes=30,
-        )
-
-    return outcome
-
-
-def answer(role: str, approve: bool = True) -> ApprovalAnswer:
-    return ApprovalAnswer(user_id=f"us-{role}", role=role, approve=approve, comment="looks right")
 
 
 async def test_a_low_risk_runbook_the_policy_allows_runs_at_once_and_resolves_the_incident(

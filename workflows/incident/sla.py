@@ -56,7 +56,7 @@ def started(state: IncidentState, now: datetime) -> IncidentState:
         response=_clock(SlaClockKind.response, response, now),
         resolution=_clock(SlaClockKind.resolution, resolution, now),
     )
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def _clock(kind: SlaClockKind, target_s: int, now: datetime) -> SlaClock:
@@ -82,8 +82,11 @@ def _pending_percents(clock: SlaClock) -> list[int]:
 
 
 def next_due(state: IncidentState) -> datetime | None:
-    """The next instant an SLA event falls due (None: no clock running, or the incident is closed)."""
+    """The next instant an SLA event falls due (None: no clock running, the incident is closed, or its
+    company keeps no SLA)."""
     if state.status not in OPEN_STATUSES or state.sla is None or state.sla.paused:
+        return None
+    if not state.policy.sla_tracking:
         return None
     instants = [
         _threshold_instant(state, clock, percent)
@@ -120,7 +123,7 @@ def _consume(state: IncidentState, clock: SlaClock, now: datetime) -> None:
     clock.as_of = now
 
 
-def _rearmed(s: IncidentState, now: datetime) -> IncidentState:
+def _rearmed(s: IncidentState) -> IncidentState:
     for clock in clocks(s):
         running = clock.running and clock.met_at is None and not (s.sla and s.sla.paused)
         clock.deadline = _threshold_instant(s, clock, BREACH_PERCENT) if running else None
@@ -144,7 +147,7 @@ def paused(state: IncidentState, reason: str, now: datetime) -> IncidentState:
     for clock in clocks(s):
         _consume(s, clock, now)
     s.sla.paused, s.sla.paused_at, s.sla.pause_reason = True, now, reason
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def resumed(state: IncidentState, now: datetime) -> IncidentState:
@@ -153,7 +156,7 @@ def resumed(state: IncidentState, now: datetime) -> IncidentState:
     for clock in clocks(s):
         clock.as_of = now  # the pause used no time
     s.sla.paused, s.sla.paused_at, s.sla.pause_reason = False, None, ""
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def retargeted(state: IncidentState, now: datetime) -> IncidentState:
@@ -165,7 +168,7 @@ def retargeted(state: IncidentState, now: datetime) -> IncidentState:
     for clock in clocks(s):
         _consume(s, clock, now)
         clock.target_s = response if clock.kind == SlaClockKind.response else resolution
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def reopened(state: IncidentState, now: datetime) -> IncidentState:
@@ -176,11 +179,16 @@ def reopened(state: IncidentState, now: datetime) -> IncidentState:
         s.sla = SlaState()
     s.sla.resolution = _clock(SlaClockKind.resolution, resolution, now)
     s.sla.paused, s.sla.paused_at, s.sla.pause_reason = False, None, ""
-    return _rearmed(s, now)
+    return _rearmed(s)
 
 
 def needs_clocks(state: IncidentState) -> bool:
-    return state.sla is None and state.status in OPEN_STATUSES and state.status != IncidentStatus.pending
+    return (
+        state.sla is None
+        and state.policy.sla_tracking
+        and state.status in OPEN_STATUSES
+        and state.status != IncidentStatus.pending
+    )
 
 
 def targets_changed(state: IncidentState) -> bool:

@@ -61,6 +61,7 @@ test: install lint ui
 	$(BIN)/python bench/ingest.py --alerts 300 --concurrency 20 --storm 300
 	$(BIN)/python bench/first_task.py --alerts 200 --rate 20
 	$(BIN)/python bench/ws.py --clients 50 --alerts 10 --rate 5 --latency-alerts 10
+	$(BIN)/python bench/kpis.py --alerts 20000 --runs 3
 
 bench: install
 	$(BIN)/python bench/ingest.py

@@ -3,7 +3,9 @@ refused as a 422 with a reason, instead of failing in the database driver."""
 
 from __future__ import annotations
 
-from pydantic import AfterValidator
+import re
+
+from pydantic import AfterValidator, BeforeValidator
 
 NO_NUL = r"^[^\x00]*$"  # for Path(...) and Query(...) parameters
 
@@ -27,3 +29,14 @@ BIDI_CONTROLS = dict.fromkeys(
 
 def without_bidi_controls(value: str) -> str:
     return value.translate(BIDI_CONTROLS)
+
+
+def _iso_8601_only(value: object) -> object:
+    # Pydantic would also read "1700000000" or "-1.5e-155" as a Unix time: the schema promises ISO 8601.
+    if isinstance(value, str) and not ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 date-time, such as 2026-01-05T00:00:00Z")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDateTime = BeforeValidator(_iso_8601_only)  # for datetime query parameters: Annotated[datetime, ...]

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Principal, ServicesDep, SessionDep
-from api.fields import NO_NUL
+from api.fields import NO_NUL, IsoDateTime
 from api.permissions import CanReadIncidents, CanRetryAlerts
 from api.tenancy import PathId, company_scope, owned_or_404
 from core.alerts.stream import Disposition, InvalidCursor, StreamFilter, alert_page, disposition_of
@@ -87,8 +87,10 @@ async def list_alerts(
     asset: Annotated[
         str | None, Query(max_length=255, pattern=NO_NUL, description="an asset's name or id")
     ] = None,
-    start: Annotated[datetime | None, Query(alias="from", description="received at or after")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="received before")] = None,
+    start: Annotated[
+        datetime | None, IsoDateTime, Query(alias="from", description="received at or after")
+    ] = None,
+    end: Annotated[datetime | None, IsoDateTime, Query(alias="to", description="received before")] = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AlertDelivery]:
@@ -96,7 +98,7 @@ async def list_alerts(
     `X-Next-Cursor` header of the previous page), the page after it. Another tenant's `company_id`
     answers 404."""
     scope = await company_scope(session, principal, company_id)
-    wanted = StreamFilter(scope, disposition, asset, _utc(start), _utc(end))
+    wanted = StreamFilter(scope, disposition, asset, _utc(start, "from"), _utc(end, "to"))
     try:
         page = await alert_page(session, wanted, limit, cursor)
     except InvalidCursor as err:
@@ -108,8 +110,15 @@ async def list_alerts(
     return [to_delivery(alert, shown) for alert, shown in page.alerts]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+def _utc(moment: datetime | None, field: str) -> datetime | None:
+    """Naive times are UTC; a time that leaves datetime's range once in UTC is a 422, not a 500."""
+    if moment is None:
+        return None
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        error = {"loc": ("query", field), "msg": "out of range once in UTC", "type": "value_error"}
+        raise RequestValidationError([error]) from None
 
 
 async def scoped_alert(session: SessionDep, principal: Principal, alert_id: str) -> Alert:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import SessionDep
-from api.fields import NO_NUL
+from api.fields import NO_NUL, IsoDateTime
 from api.permissions import CanReadIncidents
 from api.tenancy import company_scope
 from core.kpis.report import kpi_report
@@ -27,9 +27,13 @@ async def kpis(
         Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
     ] = None,
     start: Annotated[
-        datetime | None, Query(alias="from", description="inclusive; default: 7 days before `to`")
+        datetime | None,
+        IsoDateTime,
+        Query(alias="from", description="inclusive; default: 7 days before `to`"),
     ] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="exclusive; default: now")] = None,
+    end: Annotated[
+        datetime | None, IsoDateTime, Query(alias="to", description="exclusive; default: now")
+    ] = None,
     bucket: Annotated[
         Bucket, Query(description="UTC days (range up to 366 days) or hours (up to 31 days)")
     ] = "day",

@@ -98,6 +98,8 @@ async def test_pages_follow_the_cursor_without_gaps_or_repeats_and_the_last_has_
     assert pages == 3
     bad = (await listed(api, tech, 422, cursor="bm90LWEtY3Vyc29y")).json()["detail"]
     assert bad[0]["loc"] == ["query", "cursor"]
+    early = (await listed(api, tech, 422, **{"from": "0001-01-01T00:00:00+05:00"})).json()["detail"]
+    assert early[0]["loc"] == ["query", "from"]
 
 
 async def test_a_tenant_sees_only_its_alerts_and_another_tenants_company_is_404(api: Stack) -> None:

@@ -117,7 +117,9 @@ async def test_a_tenant_sees_only_its_companies_and_another_tenants_company_is_4
         ),
         ({"from": "2024-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "from", "at most 366"),
         ({"bucket": "week"}, "bucket", "'day' or 'hour'"),
-        ({"from": "yesterday"}, "from", "datetime"),
+        ({"from": "yesterday"}, "from", "ISO 8601"),
+        ({"to": "1700000000"}, "to", "ISO 8601"),
+        ({"from": "0001-01-01T00:00:00+05:00"}, "from", "out of range in UTC"),
     ],
 )
 async def test_bad_ranges_and_buckets_answer_422_with_the_reason(

@@ -1,41 +1,51 @@
-"""Alerts that reached no incident, why, and an operator's retry of those set aside as undeliverable."""
+"""The raw alert stream with what became of each alert, and an operator's retry of those set aside as
+undeliverable."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NO_NUL
 from api.permissions import CanReadIncidents, CanRetryAlerts
-from api.tenancy import PathId, owned_or_404, scoped
+from api.tenancy import PathId, company_scope, owned_or_404
+from core.alerts.stream import Disposition, InvalidCursor, StreamFilter, alert_page, disposition_of
 from core.audit import record
 from core.db.models import Alert
 from core.errors import RoutingFailed
 from core.ingest.undelivered import UNDELIVERABLE, alert_ref, release_for_retry
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
+NEXT_CURSOR = "X-Next-Cursor"
 
 
 class AlertDelivery(BaseModel):
     id: str
     company_id: str
     asset_name: str
+    asset_id: str | None = None
     signature: str
     severity: str
     status: str
+    message: str = ""
+    tool_source: str = ""
+    fingerprint: str = Field("", description="the alert's series")
     received_at: datetime
     incident_id: str | None
-    disposition: str | None = Field(
-        description="why it is in no incident on purpose: suppressed, no_open_incident, or undeliverable "
-        "(routing kept failing; `delivery_error` says why, POST …/retry routes it again)"
+    disposition: Disposition = Field(
+        description="correlated (in its incident, the first of its series there), duplicate (its incident "
+        "already had an alert of its series), suppressed (inside a maintenance window), no_open_incident (a "
+        "recovery with no open incident), undeliverable (routing kept failing; `delivery_error` says why, "
+        "POST …/retry routes it again) or unrouted (not in its incident yet; redelivery keeps trying)"
     )
+    maintenance_window_id: str | None = None
     delivery_attempts: int
     delivery_error: str | None
 
@@ -47,24 +57,59 @@ class RetryAnswer(BaseModel):
     disposition: str | None = Field(default=None, description="e.g. no_open_incident for a late recovery")
 
 
-def to_delivery(alert: Alert) -> AlertDelivery:
-    return AlertDelivery(**alert.model_dump())
+def to_delivery(alert: Alert, disposition: str) -> AlertDelivery:
+    return AlertDelivery(**{**alert.model_dump(), "disposition": disposition})
 
 
-@router.get("", response_model=list[AlertDelivery])
-async def list_undelivered_alerts(
+@router.get(
+    "",
+    response_model=list[AlertDelivery],
+    responses={
+        200: {
+            "headers": {
+                NEXT_CURSOR: {
+                    "description": "pass as `cursor` for the next page; absent on the last page",
+                    "schema": {"type": "string"},
+                }
+            }
+        }
+    },
+)
+async def list_alerts(
     principal: CanReadIncidents,
     session: SessionDep,
-    company_id: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
-    disposition: Annotated[str, Query(max_length=40, pattern=NO_NUL)] = UNDELIVERABLE,
+    response: Response,
+    company_id: Annotated[
+        str | None,
+        Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
+    ] = None,
+    disposition: Annotated[Disposition | None, Query(description="default: every alert")] = None,
+    asset: Annotated[
+        str | None, Query(max_length=255, pattern=NO_NUL, description="an asset's name or id")
+    ] = None,
+    start: Annotated[datetime | None, Query(alias="from", description="received at or after")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="received before")] = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AlertDelivery]:
-    """Alerts in no incident with this disposition (default: undeliverable), newest first."""
-    query = scoped(select(Alert), Alert.company_id, principal).where(Alert.disposition == disposition)
-    if company_id:
-        query = query.where(Alert.company_id == company_id)
-    rows = await session.execute(query.order_by(col(Alert.received_at).desc()).limit(limit))
-    return [to_delivery(a) for a in rows.scalars()]
+    """Every stored alert, newest first, with its disposition; naive times are UTC. With `cursor` (the
+    `X-Next-Cursor` header of the previous page), the page after it. Another tenant's `company_id`
+    answers 404."""
+    scope = await company_scope(session, principal, company_id)
+    wanted = StreamFilter(scope, disposition, asset, _utc(start), _utc(end))
+    try:
+        page = await alert_page(session, wanted, limit, cursor)
+    except InvalidCursor as err:
+        raise RequestValidationError(
+            [{"loc": ("query", "cursor"), "msg": str(err), "type": "value_error"}]
+        ) from None
+    if page.next_cursor:
+        response.headers[NEXT_CURSOR] = page.next_cursor
+    return [to_delivery(alert, shown) for alert, shown in page.alerts]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 async def scoped_alert(session: SessionDep, principal: Principal, alert_id: str) -> Alert:
@@ -75,7 +120,8 @@ async def scoped_alert(session: SessionDep, principal: Principal, alert_id: str)
 async def get_alert_delivery(
     alert_id: PathId, principal: CanReadIncidents, session: SessionDep
 ) -> AlertDelivery:
-    return to_delivery(await scoped_alert(session, principal, alert_id))
+    alert = await scoped_alert(session, principal, alert_id)
+    return to_delivery(alert, await disposition_of(session, alert.id))
 
 
 @router.post(

@@ -93,8 +93,16 @@ class UserCompany(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     __table_args__ = (
         Index("ix_alert_unrouted", "incident_id", "disposition", "received_at"),
-        Index("ix_alert_company_received", "company_id", "received_at"),
+        # Carries what the KPIs count, so PostgreSQL reads a company's month of alerts from the index alone.
+        Index(
+            "ix_alert_company_received",
+            "company_id",
+            "received_at",
+            postgresql_include=["incident_id", "disposition", "fingerprint"],
+        ),
         Index("ix_alert_series", "company_id", "fingerprint", "received_at"),
+        # KPIs and the alert stream: is an attached alert the first of its series in its incident?
+        Index("ix_alert_incident_series", "incident_id", "fingerprint", "received_at"),
     )
     id: str = Field(primary_key=True, max_length=40)
     company_id: str = Field(max_length=40)
@@ -162,6 +170,7 @@ class Incident(SQLModel, table=True):
         Index("ix_incident_company_updated", "company_id", "updated_at"),
         # Assignment: each technician's open incidents (least loaded) and latest one (round robin).
         Index("ix_incident_assignee", "assigned_to", "status", "created_at"),
+        Index("ix_incident_company_created", "company_id", "created_at"),  # KPIs: incidents opened
     )
     id: str = Field(primary_key=True, max_length=120)
     company_id: str = Field(max_length=40)
@@ -375,6 +384,7 @@ class RemediationRun(SQLModel, table=True):
     __table_args__ = (
         Index("ix_remediation_run_asset", "company_id", "asset_name", "runbook_id", "requested_at"),
         Index("ix_remediation_run_signature", "company_id", "signature", "requested_at"),
+        Index("ix_remediation_run_company_requested", "company_id", "requested_at"),  # KPIs: approval waits
     )
     id: str = Field(primary_key=True, max_length=200)  # the remediation workflow's id
     incident_id: str = Field(max_length=120, index=True)

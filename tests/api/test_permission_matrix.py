@@ -326,6 +326,8 @@ async def _company_query(call: Call) -> dict[str, str]:
 # Routes whose query names something: what to send and what it names.
 QUERY_FIXTURES: dict[tuple[str, str], tuple[Scope, Callable[[Call], Awaitable[dict[str, str]]]]] = {
     ("GET", "/api/remediation/figures"): (Scope.TENANT, _company_query),
+    ("GET", "/api/kpis"): (Scope.TENANT, _company_query),
+    ("GET", "/api/alerts"): (Scope.TENANT, _company_query),
 }
 
 

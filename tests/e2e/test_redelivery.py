@@ -150,7 +150,9 @@ async def _set_aside_then_retried(stack: Stack) -> None:
     def as_user(user: dict[str, str]) -> dict[str, str]:
         return {"Authorization": f"Bearer {user['access_token']}"}
 
-    listed = await stack.http.get(f"{stack.url}/api/alerts", headers=as_user(technician))
+    listed = await stack.http.get(
+        f"{stack.url}/api/alerts", params={"disposition": "undeliverable"}, headers=as_user(technician)
+    )
     assert listed.status_code == 200, listed.text
     assert [(a["id"], a["disposition"]) for a in listed.json()] == [(alert_id, "undeliverable")]
     assert "sev-9" in listed.json()[0]["delivery_error"]

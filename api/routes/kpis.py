@@ -1,0 +1,48 @@
+"""Operational KPIs over the caller's companies: totals and a UTC series, each an SQL aggregate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import SessionDep
+from api.fields import NO_NUL
+from api.permissions import CanReadIncidents
+from api.tenancy import company_scope
+from core.kpis.report import kpi_report
+from core.kpis.shape import Bucket, KpiReport
+from core.kpis.window import InvalidKpiRange, kpi_window
+
+router = APIRouter(prefix="/api/kpis", tags=["kpis"])
+
+
+@router.get("", response_model=KpiReport, response_model_by_alias=True)
+async def kpis(
+    principal: CanReadIncidents,
+    session: SessionDep,
+    company_id: Annotated[
+        str | None,
+        Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
+    ] = None,
+    start: Annotated[
+        datetime | None, Query(alias="from", description="inclusive; default: 7 days before `to`")
+    ] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="exclusive; default: now")] = None,
+    bucket: Annotated[
+        Bucket, Query(description="UTC days (range up to 366 days) or hours (up to 31 days)")
+    ] = "day",
+) -> KpiReport:
+    """Alerts received, suppressed and duplicate; incidents opened; noise reduction; MTTA and MTTR;
+    self-healing; SLA compliance; approval wait. Naive times are UTC. Another tenant's `company_id`
+    answers 404."""
+    scope = await company_scope(session, principal, company_id)
+    try:
+        window = kpi_window(start, end, bucket, datetime.now(UTC))
+    except InvalidKpiRange as err:
+        # The shape of FastAPI's own validation errors, so clients parse one 422 format.
+        raise HTTPException(
+            422, [{"loc": ["query", err.field], "msg": str(err), "type": "value_error"}]
+        ) from None
+    return await kpi_report(session, scope, window, company_id)

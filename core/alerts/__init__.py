@@ -1,0 +1,1 @@
+"""Reading stored alerts: the raw alert stream and what became of each alert."""

@@ -18,8 +18,17 @@ COPY activities ./activities
 COPY core ./core
 COPY api ./api
 COPY worker ./worker
-COPY ui ./ui
-RUN pip install .
+RUN pip install . && alert-whisperer openapi --output /src/build/openapi.json
+
+
+# The web UI, built against the API's schema (its TypeScript types are generated from it).
+FROM node:20-slim AS ui
+WORKDIR /src/ui
+COPY ui/package.json ui/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY ui ./
+COPY --from=build /src/build/openapi.json /src/build/openapi.json
+RUN npm run api-types && npm run build
 
 
 FROM python:3.11-slim
@@ -29,6 +38,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --create-home --shell /usr/sbin/nologin app
 COPY --from=build /opt/venv /opt/venv
+COPY --from=ui /src/ui/dist /app/ui
+ENV AW_UI_DIR=/app/ui
 
 WORKDIR /app
 USER app:app

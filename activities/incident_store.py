@@ -25,7 +25,7 @@ from core.db.models import (
 )
 from core.db.upsert import dialect_of, insert_ignoring_conflicts, upsert_statement
 from core.events import outbox
-from core.events.mapping import correlation_event, projection_events
+from core.events.mapping import projection_events, recorded_events
 from workflows.types import (
     AuditEvent,
     IncidentState,
@@ -159,12 +159,14 @@ class IncidentStore:
                         },
                     )
                     attached = list(rows.scalars())
-                if attached and req.state.status != IncidentStatus.void:
-                    outbox.stage(session, [correlation_event(req.state, attached, req.attach_token)])
-                if len(attached) == len(set(req.alert_ids)) and req.write_projection_if_all_attached:
+                projected = len(attached) == len(set(req.alert_ids)) and req.write_projection_if_all_attached
+                if projected:
                     to_project.append(req.state)
                     await _write_audit(session, req.state, req.audit, req.attach_token)
-                    outbox.stage(session, projection_events(req.state, req.audit, req.attach_token))
+                events = recorded_events(
+                    req.state, req.audit, attached, req.attach_token, projected=projected
+                )
+                outbox.stage(session, events)
                 results.append(RecordAlertsResult(attached_ids=attached))
             await self._write_projections(session, to_project)
         return results

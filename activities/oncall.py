@@ -1,4 +1,5 @@
-"""On-call activities: whom a new incident goes to, and whom each escalation level reaches.
+"""On-call activities: whom a new incident goes to, whom each escalation level reaches, and whom an approval
+asks.
 
 They only read (schedules, chains, users, assignments so far); the incident workflow records the answer
 through its projection. Database trouble raises and Temporal retries.
@@ -13,7 +14,15 @@ from temporalio import activity
 
 from core.oncall.assignment import choose_for_company
 from core.oncall.escalation import escalation_step
-from workflows.assignment.types import Assignment, AssignRequest, EscalationRequest, EscalationStep
+from core.oncall.members import approvers_for
+from workflows.assignment.types import (
+    Approvers,
+    ApproversRequest,
+    Assignment,
+    AssignRequest,
+    EscalationRequest,
+    EscalationStep,
+)
 
 
 class OnCall:
@@ -31,3 +40,9 @@ class OnCall:
         """Level `req.level` of the company's chain (or the default one) as it stands now."""
         async with self._sessions() as session:
             return await escalation_step(session, req.company_id, req.level, datetime.now(UTC))
+
+    @activity.defn(name="approvers")
+    async def approvers(self, req: ApproversRequest) -> Approvers:
+        """Who is asked to approve a runbook that needs `req.required_role` (core/oncall/members.py)."""
+        async with self._sessions() as session:
+            return Approvers(user_ids=await approvers_for(session, req.company_id, req.required_role))

@@ -20,7 +20,6 @@ from temporalio.exceptions import ApplicationError
 
 from core.db.models import Alert
 from core.errors import RoutingFailed
-from core.events.outbox import purge_events
 from core.ingest.intake import purge_deliveries
 from core.ingest.replay import purge_used_signatures
 from core.ingest.undelivered import FailedDelivery, alert_ref, claim_unrouted, record_failures
@@ -62,11 +61,8 @@ class Redelivery:
         sessions: async_sessionmaker[AsyncSession],
         directory: CompanyDirectory,
         dispatch: AlertDispatch,
-        *,
-        event_retention: timedelta = timedelta(days=7),
     ) -> None:
         self._sessions = sessions
-        self._event_retention = event_retention
         self._directory = directory
         self._dispatch = dispatch
 
@@ -81,10 +77,6 @@ class Redelivery:
                 cutoff = started - timedelta(hours=req.delivery_id_retention_hours)
                 result.purged_deliveries = await purge_deliveries(session, cutoff)
                 await purge_used_signatures(session, started)
-                # The outbox's retention rides on this pass, which runs once per task queue every few seconds.
-                purged_events = await purge_events(session, started - self._event_retention)
-            if purged_events:
-                log.info("purged %d event(s) past their retention", purged_events)
             while result.redelivered < req.limit:
                 page_size = min(req.page_size, req.limit - result.redelivered)
                 async with self._sessions() as session, session.begin():

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-import ui
 from api.integrations import alertmanager, cloudwatch, datadog, generic, zabbix
 from api.redirects import RelativeRedirects
 from api.routes import (
@@ -42,6 +39,7 @@ from api.routes import (
     users,
     ws,
 )
+from api.spa import SinglePageApp
 from api.webhooks.openapi import RAW_BODY_MODELS
 from core.companies.secrets import SecretStoreUnavailable
 from core.errors import (
@@ -59,8 +57,6 @@ from core.runtime import Services, build_services
 from core.security import PasswordChecksBusy
 from core.settings import Settings
 from core.temporal import connect
-
-UI_DIR = Path(ui.__file__).resolve().parent
 
 # Our domain errors and their HTTP status; for an error of several classes the most specific one wins.
 ERROR_STATUS: dict[type[Exception], int] = {
@@ -155,13 +151,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         errors = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in err.errors()]
         return JSONResponse(status_code=422, content={"detail": errors})
 
-    if UI_DIR.is_dir():
-        app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
-
-        @app.get("/", include_in_schema=False)
-        async def index() -> FileResponse:
-            return FileResponse(UI_DIR / "index.html")
-
+    # What no route matched: the web UI's files and client-side routes (api/spa.py).
+    app.router.default = SinglePageApp(settings.ui_dir, app.router.default)
     _register_webhook_schema(app)
     return app
 

@@ -82,5 +82,6 @@ def server_config(
         # Heartbeats for WebSocket /ws: dead connections are found and closed.
         "ws_ping_interval": settings.ws_ping_interval_s,
         "ws_ping_timeout": settings.ws_ping_timeout_s,
+        "ws_per_message_deflate": settings.ws_per_message_deflate,
     }
     return uvicorn.Config(app, host=host, port=port, **(defaults | options))

@@ -2,7 +2,8 @@
 
 It is what `alert-whisperer dev` runs (same building blocks, same Temporal pragmas, eager start, the
 redelivery loop), built here rather than by launching that command so that the benchmark gets fresh
-tenants (one intake-only, one that decides and runs runbooks on the local executor), free ports, a
+tenants (intake-only with and without SLA clocks and auto-assignment, and one that decides and runs
+runbooks on the local executor), free ports, a
 headless Temporal and a raised tenant rate limit. With `timed`, timers at its seams (bench/timings.py)
 say where the time goes, at a cost of about 12 % of the stack's CPU; without, the stack is exactly the
 product as shipped.
@@ -29,6 +30,7 @@ from typing import IO, Any
 
 import uvicorn
 from decision_load import add_bench_runbooks
+from oncall_load import add_on_call_technician
 from timings import Timings, timed_asgi, timed_client, timed_services
 
 from api.app import create_app
@@ -56,7 +58,8 @@ class TenantCredentials:
 @dataclass(frozen=True)
 class StackInfo:
     """Where the stack answers and the tenants the benchmark sends as: the first one's incidents only
-    correlate (automation off); `decisions` decides and runs runbooks (None on a stack not started here)."""
+    correlate (automation off), with SLA clocks and auto-assignment on; `without_sla` is the same with both
+    off; `decisions` decides and runs runbooks (both None on a stack not started here)."""
 
     url: str
     database_url: str | None
@@ -68,11 +71,16 @@ class StackInfo:
     temporal_pid: int | None = None
     app_pid: int | None = None
     decisions: TenantCredentials | None = None
+    without_sla: TenantCredentials | None = None
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> StackInfo:
-        decisions = message.pop("decisions", None)
-        return cls(**message, decisions=TenantCredentials(**decisions) if decisions else None)
+        decisions, without_sla = message.pop("decisions", None), message.pop("without_sla", None)
+        return cls(
+            **message,
+            decisions=TenantCredentials(**decisions) if decisions else None,
+            without_sla=TenantCredentials(**without_sla) if without_sla else None,
+        )
 
 
 Breakdown = dict[str, dict[str, float]]
@@ -124,14 +132,23 @@ async def create_tenant(services: Services, policy: CompanyPolicy) -> TenantCred
     return TenantCredentials(issued.id, issued.api_key, issued.hmac_secret)
 
 
-async def create_tenants(services: Services) -> tuple[TenantCredentials, TenantCredentials]:
-    """An intake-only tenant (automation off: incidents only correlate) and one that decides and runs
-    the benchmark's runbooks."""
+async def create_tenants(
+    services: Services,
+) -> tuple[TenantCredentials, TenantCredentials, TenantCredentials]:
+    """An intake-only tenant (automation off: incidents only correlate, with SLA clocks and auto-assignment
+    as every company has them by default), one that decides and runs the benchmark's runbooks, and an
+    intake-only one without SLA clocks and auto-assignment (policy `sla_tracking`, `auto_assignment` off).
+    Each has a technician on call, whom auto-assignment (where on) assigns and notifies."""
     intake = await create_tenant(services, CompanyPolicy(automation=False))
     deciding = await create_tenant(services, CompanyPolicy(automation=True))
+    without_sla = await create_tenant(
+        services, CompanyPolicy(automation=False, sla_tracking=False, auto_assignment=False)
+    )
     async with services.sessions() as session, session.begin():
         add_bench_runbooks(session, deciding.company_id)
-    return intake, deciding
+        for tenant in (intake, deciding, without_sla):
+            await add_on_call_technician(session, tenant.company_id)
+    return intake, deciding, without_sla
 
 
 @contextlib.asynccontextmanager
@@ -213,7 +230,7 @@ async def run_embedded(
         settings = bench_settings(data_dir, temporal_port, tenant_rate_limit)
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
         services = await stack.enter_async_context(product_services(settings, timings))
-        intake, deciding = await create_tenants(services)
+        intake, deciding, without_sla = await create_tenants(services)
         await stack.enter_async_context(running_worker(services))
         url = await stack.enter_async_context(running_api(settings, services, timings))
         if timings is not None:
@@ -228,6 +245,7 @@ async def run_embedded(
             temporal_pid=temporal_pid,
             app_pid=os.getpid(),
             decisions=deciding,
+            without_sla=without_sla,
         )
         yield RunningStack(info, timed_breakdown(timings) if timings else no_breakdown)
 

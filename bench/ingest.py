@@ -1,5 +1,6 @@
 """Ingest benchmark: signed webhooks in, alerts counted in incidents out, against a naive Temporal baseline,
-intake-only and with decisions and runbook runs on the same stack.
+intake-only without and with SLA clocks and auto-assignment, and with decisions and runbook runs, all on
+the same stack.
 
     .venv/bin/python bench/ingest.py                       # full size, on a stack it starts and stops
     .venv/bin/python bench/ingest.py --alerts 300 --concurrency 20 --storm 300   # CI size
@@ -31,7 +32,14 @@ from typing import Any
 
 from counting import IncidentCounter
 from cpu import CpuMeter
-from embedded_stack import RunningStack, StackInfo, no_breakdown, run_embedded, run_in_child
+from embedded_stack import (
+    RunningStack,
+    StackInfo,
+    TenantCredentials,
+    no_breakdown,
+    run_embedded,
+    run_in_child,
+)
 from phases import Bench, run_phases
 from progress_lines import progress_for
 from report import Target, print_report
@@ -166,11 +174,12 @@ async def open_counter(stack: StackInfo) -> IncidentCounter | None:
     return await IncidentCounter.for_api_key(stack.database_url, stack.api_key)
 
 
-def decisions_side(stack: StackInfo, client: str) -> tuple[Tenant | None, IncidentCounter | None]:
-    """The tenant that decides and runs runbooks, and its counter; none on a stack not started here."""
-    if stack.decisions is None:
+def side(
+    stack: StackInfo, creds: TenantCredentials | None, client: str
+) -> tuple[Tenant | None, IncidentCounter | None]:
+    """A tenant of the stack started here (decisions, without SLA) and its counter; none otherwise."""
+    if creds is None:
         return None, None
-    creds = stack.decisions
     tenant = Tenant(stack.url, creds.api_key, creds.hmac_secret, client=client)
     counter = IncidentCounter(stack.database_url, creds.company_id) if stack.database_url else None
     return tenant, counter
@@ -204,7 +213,8 @@ async def bench_main(args: argparse.Namespace) -> dict[str, Any]:
         stack = running.info
         counter = await open_counter(stack)
         tenant = Tenant(stack.url, stack.api_key, stack.hmac_secret, client=args.client)
-        deciding, deciding_counter = decisions_side(stack, args.client)
+        deciding, deciding_counter = side(stack, stack.decisions, args.client)
+        bare, bare_counter = side(stack, stack.without_sla, args.client)
         progress = progress_for(stderr)
         bench = Bench(
             args,
@@ -216,12 +226,14 @@ async def bench_main(args: argparse.Namespace) -> dict[str, Any]:
             uuid.uuid4().hex[:8],
             decisions=deciding,
             decisions_counter=deciding_counter,
+            without_sla=bare,
+            without_sla_counter=bare_counter,
         )
         try:
             with progress:
                 figures = await run_phases(bench)
         finally:
-            for opened in (counter, deciding_counter):
+            for opened in (counter, deciding_counter, bare_counter):
                 if opened is not None:
                     await opened.close()
     shown_args = {k: str(v) for k, v in vars(args).items() if k not in ("api_key", "hmac_secret")}
@@ -239,6 +251,7 @@ def targets(figures: dict[str, Any]) -> list[Target]:
     """Performance targets (reported) and correctness checks (fail the run)."""
     return (
         performance_targets(figures)
+        + sla_targets(figures.get("sla_ratio"))
         + decisions_targets(figures.get("decisions"), figures.get("throughput", {}))
         + storm_checks(figures.get("storm"))
         + counting_checks(figures)
@@ -276,6 +289,20 @@ def performance_targets(figures: dict[str, Any]) -> list[Target]:
 
 
 DECISIONS_RATIO_TARGET = 0.7
+SLA_RATIO_TARGET = 0.7  # issue 12: SLA clocks and auto-assignment keep 0.7x of intake-only
+
+
+def sla_targets(sla: dict[str, Any] | None) -> list[Target]:
+    if not sla:
+        return []
+    ratio = sla.get("pooled")
+    return [
+        Target(
+            f"intake-only with SLA clocks + auto-assignment ≥ {SLA_RATIO_TARGET}x without",
+            ratio is not None and ratio >= SLA_RATIO_TARGET,
+            f"{ratio:.2f}x" if ratio is not None else "not measured",
+        )
+    ]
 
 
 def decisions_targets(dec: dict[str, Any] | None, tp: dict[str, Any]) -> list[Target]:
@@ -328,8 +355,12 @@ def storm_checks(storm: dict[str, Any] | None) -> list[Target]:
 
 def counting_checks(figures: dict[str, Any]) -> list[Target]:
     checks = []
-    for name in ("throughput", "decisions", "latency", "storm"):
-        phase = figures.get(name)
+    again = figures.get("sla_again") or {}
+    phases = {
+        name: figures.get(name) for name in ("without_sla", "throughput", "decisions", "latency", "storm")
+    }
+    phases |= {f"{name} again": phase for name, phase in again.items()}
+    for name, phase in phases.items():
         if phase and phase.get("counted") is not None:
             seen = (
                 f"{phase['accepted']} accepted, {phase['alerts_attached']} attached, "

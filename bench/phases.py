@@ -1,5 +1,5 @@
-"""The benchmark's phases: throughput intake-only and with decisions, latency at a fixed rate, a storm on
-one key, and the baseline."""
+"""The benchmark's phases: throughput intake-only (without, then with SLA clocks and auto-assignment) and
+with decisions, latency at a fixed rate, a storm on one key, and the baseline."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ ROUND_TRIP_SAMPLE = 20  # incidents per kind whose histories are read
 @dataclass
 class Bench:
     """What every phase needs: where to send, how to count, and how to show progress. `tenant` is
-    intake-only; `decisions` (with its own counter) decides and runs runbooks, on a stack started here."""
+    intake-only; `decisions` (with its own counter) decides and runs runbooks, and `without_sla` is
+    intake-only with SLA clocks and auto-assignment off, on a stack started here."""
 
     args: argparse.Namespace
     running: RunningStack
@@ -50,6 +51,8 @@ class Bench:
     run_id: str
     decisions: Tenant | None = None
     decisions_counter: IncidentCounter | None = None
+    without_sla: Tenant | None = None
+    without_sla_counter: IncidentCounter | None = None
 
     def pipeline(self) -> tuple[Tenant, IncidentCounter | None]:
         """Where latency and storm send: with decisions on where the stack has a tenant for them."""
@@ -134,6 +137,42 @@ async def wait_settled(
 
 async def throughput_phase(bench: Bench) -> dict[str, Any]:
     return await closed_loop_phase(bench, bench.tenant, bench.counter, "tp", "throughput")
+
+
+async def without_sla_phase(bench: Bench, name: str = "bare") -> dict[str, Any]:
+    """The throughput run's stream to the intake-only tenant whose policy keeps no SLA and assigns nobody."""
+    assert bench.without_sla is not None
+    return await closed_loop_phase(bench, bench.without_sla, bench.without_sla_counter, name, "no SLA")
+
+
+async def sla_again_phase(bench: Bench) -> dict[str, Any]:
+    """The SLA comparison once more in the other order (with, then without), so that a stack that warms
+    up or fills up over the run favours neither side: A B B A."""
+    with_sla = await closed_loop_phase(bench, bench.tenant, bench.counter, "tp2", "throughput again")
+    return {"throughput": with_sla, "without_sla": await without_sla_phase(bench, "bare2")}
+
+
+def sla_ratio(figures: dict[str, Any]) -> dict[str, Any]:
+    """Intake-only with SLA clocks and auto-assignment against without, each pair and pooled (all alerts
+    over all their seconds)."""
+    pairs = [(figures.get("throughput", {}), figures.get("without_sla", {}))]
+    again = figures.get("sla_again")
+    if again:
+        pairs.append((again["throughput"], again["without_sla"]))
+    rates = [(w.get("end_to_end_per_s"), wo.get("end_to_end_per_s")) for w, wo in pairs]
+    if not all(a and b for a, b in rates):
+        return {"pairs": [], "pooled": None}
+
+    def pooled(phases: list[dict[str, Any]]) -> float:
+        return sum(p["alerts"] for p in phases) / sum(p["end_to_end_seconds"] for p in phases)
+
+    with_rate, without_rate = pooled([w for w, _ in pairs]), pooled([wo for _, wo in pairs])
+    return {
+        "pairs": [a / b for a, b in rates],
+        "with_per_s": with_rate,
+        "without_per_s": without_rate,
+        "pooled": with_rate / without_rate,
+    }
 
 
 async def decisions_phase(bench: Bench) -> dict[str, Any]:
@@ -295,13 +334,20 @@ def default_latency_rate(throughput: dict[str, Any]) -> float:
     return max(1.0, measured / 2)
 
 
-async def round_trip_phase(bench: Bench, intake_prefix: str, decisions_prefix: str) -> dict[str, Any]:
-    """Temporal events per incident, intake-only against deciding (escalated, or ran a runbook)."""
+async def round_trip_phase(
+    bench: Bench, intake_prefix: str, decisions_prefix: str, bare_prefix: str | None
+) -> dict[str, Any]:
+    """Temporal events per incident: intake-only without and with SLA clocks and auto-assignment, and
+    deciding (escalated, or ran a runbook)."""
     address = bench.running.info.temporal_address
     assert address and bench.counter is not None and bench.decisions_counter is not None
+    groups: dict[str, list[str]] = {}
+    if bare_prefix is not None and bench.without_sla_counter is not None:
+        bare = await bench.without_sla_counter.incident_ids(bare_prefix, ROUND_TRIP_SAMPLE)
+        groups["intake-only, no SLA"] = [i for i, _ in bare]
     intake = await bench.counter.incident_ids(intake_prefix, ROUND_TRIP_SAMPLE)
     deciding = await bench.decisions_counter.incident_ids(decisions_prefix, 10 * ROUND_TRIP_SAMPLE)
-    groups = {
+    groups |= {
         "intake-only": [i for i, _ in intake],
         "decided: escalated": [i for i, ran in deciding if not ran][:ROUND_TRIP_SAMPLE],
         "decided: ran a runbook": [i for i, ran in deciding if ran][:ROUND_TRIP_SAMPLE],
@@ -310,12 +356,22 @@ async def round_trip_phase(bench: Bench, intake_prefix: str, decisions_prefix: s
 
 
 async def run_phases(bench: Bench) -> dict[str, Any]:
-    figures: dict[str, Any] = {"throughput": await throughput_phase(bench)}
+    figures: dict[str, Any] = {}
+    # Without SLA first, then the same stream with it: side by side on the same stack.
+    if bench.without_sla is not None:
+        figures["without_sla"] = await without_sla_phase(bench)
+    figures["throughput"] = await throughput_phase(bench)
+    if bench.without_sla is not None:
+        figures["sla_again"] = await sla_again_phase(bench)
+        figures["sla_ratio"] = sla_ratio(figures)
     if bench.decisions is not None:
         figures["decisions"] = await decisions_phase(bench)
         if bench.decisions_counter is not None and bench.running.info.temporal_address:
             figures["round_trips"] = await round_trip_phase(
-                bench, figures["throughput"]["prefix"], figures["decisions"]["prefix"]
+                bench,
+                figures["throughput"]["prefix"],
+                figures["decisions"]["prefix"],
+                figures.get("without_sla", {}).get("prefix"),
             )
     # Half the end-to-end rate of the pipeline the latency run sends to: with decisions where it has them.
     measured = figures.get("decisions") or figures["throughput"]

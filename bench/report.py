@@ -82,6 +82,52 @@ def throughput_rows(tp: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def rate(phase: dict[str, Any]) -> str:
+    e2e = phase.get("end_to_end_per_s")
+    return f"{e2e:.1f} alerts/s ({phase['end_to_end_seconds']:.2f} s)" if e2e else "never counted"
+
+
+def sla_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """Intake-only without and with SLA clocks + auto-assignment, in the order they ran (A B B A)."""
+    again = figures.get("sla_again") or {}
+    ratio = figures.get("sla_ratio") or {}
+    rows = [
+        ("1. without", rate(figures["without_sla"])),
+        ("2. with", rate(figures["throughput"])),
+    ]
+    if again:
+        rows += [("3. with", rate(again["throughput"])), ("4. without", rate(again["without_sla"]))]
+    if ratio.get("pooled"):
+        pairs = ", ".join(f"{r:.2f}x" for r in ratio["pairs"])
+        rows.append(
+            (
+                "with / without",
+                f"{ratio['with_per_s']:.1f} / {ratio['without_per_s']:.1f} alerts/s = "
+                f"{ratio['pooled']:.2f}x pooled (pairs: {pairs})",
+            )
+        )
+    return rows
+
+
+def without_sla_rows(bare: dict[str, Any]) -> list[tuple[str, str]]:
+    e2e = bare.get("end_to_end_per_s")
+    rows = [
+        (
+            "end-to-end throughput",
+            f"{e2e:.1f} alerts/s (first send → last counted {bare['end_to_end_seconds']:.2f} s)"
+            if e2e
+            else "n/a",
+        ),
+        ("accept throughput (HTTP only)", f"{bare['accept_throughput_per_s']:.1f} alerts/s"),
+        ("webhook latency p50 / p95 / p99", latencies(bare)),
+        ("counted in incidents", counted(bare)),
+    ]
+    if bare.get("incidents") is not None:
+        rows.append(("incidents opened", f"{bare['incidents']} (for {bare['keys']} keys)"))
+    rows.append(("CPU cores used", cpu(bare)))
+    return rows
+
+
 def by_kind(counts: dict[str, int]) -> str:
     kinds = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
     return f"{sum(counts.values())}" + (f" ({kinds})" if kinds else "")
@@ -194,12 +240,28 @@ def build_table(figures: dict[str, Any]) -> Table:
         table.add_row("inside the stack", timings)
     table.add_row("CPUs / wall time", f"{figures['cpus']} / {figures['wall_seconds']} s")
     tp = figures["throughput"]
-    sections = [
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    if bare := figures.get("without_sla"):
+        sections.append(
+            (
+                "Intake-only without SLA clocks and auto-assignment (policy sla_tracking, auto_assignment "
+                "off): the same stream, run first",
+                without_sla_rows(bare),
+            )
+        )
+        sections.append(
+            (
+                "SLA clocks + auto-assignment: intake-only with against without, same stream, A B B A",
+                sla_rows(figures),
+            )
+        )
+    sections.append(
         (
-            f"Throughput: {tp['alerts']} alerts, {tp['keys']} keys, concurrency {tp['concurrency']}",
+            f"Throughput: {tp['alerts']} alerts, {tp['keys']} keys, concurrency {tp['concurrency']}"
+            + (" (intake-only, SLA clocks and auto-assignment on)" if bare else ""),
             throughput_rows(tp),
         )
-    ]
+    )
     if dec := figures.get("decisions"):
         sections.append(
             (
@@ -245,7 +307,7 @@ def build_table(figures: dict[str, Any]) -> Table:
     return table
 
 
-BREAKDOWN_PHASES = ("throughput", "decisions", "latency", "storm")
+BREAKDOWN_PHASES = ("without_sla", "throughput", "decisions", "latency", "storm")
 
 
 def breakdown_cell(stat: dict[str, float] | None, name: str) -> str:
@@ -291,7 +353,7 @@ NOISY_CORES = 0.25
 def noise_warnings(figures: dict[str, Any]) -> list[str]:
     """Phases during which other processes used the cores: their figures are lower than the stack's own."""
     warnings = []
-    for phase in ("throughput", "decisions", "latency", "storm", "baseline", "start_ceiling"):
+    for phase in ("without_sla", "throughput", "decisions", "latency", "storm", "baseline", "start_ceiling"):
         rest = figures.get(phase, {}).get("cpu_cores_used", {}).get("rest of machine", 0.0)
         if rest > NOISY_CORES:
             warnings.append(f"{phase}: other processes kept {rest:.2f} cores busy meanwhile")
@@ -306,7 +368,7 @@ def print_report(figures: dict[str, Any], checks: list[Target]) -> None:
             console.print(extra)
     for warning in noise_warnings(figures):
         console.print(f"[yellow]noisy machine:[/yellow] {warning}", highlight=False)
-    for phase in ("throughput", "decisions", "latency", "storm"):
+    for phase in ("without_sla", "throughput", "decisions", "latency", "storm"):
         for sample in figures.get(phase, {}).get("error_samples", [])[:3]:
             console.print(f"[yellow]{phase} error sample:[/yellow] {sample}", markup=True, highlight=False)
     for check in checks:

@@ -96,7 +96,7 @@ def worker() -> None:
     """The Temporal worker process: incident workflows, their activities and the redelivery loop."""
     from core.runtime import build_services
     from core.temporal import connect
-    from worker.worker import build_worker, ensure_redelivery_loop
+    from worker.worker import build_worker, ensure_event_purge_schedule, ensure_redelivery_loop
 
     _logging()
 
@@ -105,6 +105,7 @@ def worker() -> None:
         client = await connect(settings)
         services = build_services(settings, client)
         await ensure_redelivery_loop(client, services)
+        await ensure_event_purge_schedule(client, services)
         running = build_worker(client, services)
         # As PID 1 in a container, SIGTERM is ignored unless handled: drain in-flight tasks, then exit.
         loop = asyncio.get_running_loop()
@@ -116,6 +117,17 @@ def worker() -> None:
             await services.close()
 
     run_service(main())
+
+
+@app.command()
+def openapi(output: Annotated[Path, typer.Option("--output", "-o")] = Path("build/openapi.json")) -> None:
+    """Write the API's OpenAPI schema (the web UI's TypeScript types are generated from it)."""
+    from api.app import create_app
+
+    schema = create_app(get_settings()).openapi()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    console.print(f"OpenAPI schema written to {output}")
 
 
 @app.command()
@@ -270,3 +282,7 @@ def demo(
         json_file.write_text(json.dumps(summary.as_json(count), indent=2))
     if summary.errors and not (summary.statuses[200] + summary.statuses[202]):
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    app()

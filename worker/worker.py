@@ -1,11 +1,22 @@
-"""The Temporal worker: incident workflows, their activities, and the redelivery loop."""
+"""The Temporal worker: incident workflows, their activities, the redelivery loop and the event purge."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import (
@@ -18,6 +29,7 @@ from temporalio.worker import (
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.decisions import Decider
+from activities.event_retention import EventRetention
 from activities.incident_store import IncidentStore
 from activities.notifications import Notifier
 from activities.oncall import OnCall
@@ -25,6 +37,7 @@ from activities.redelivery import Redelivery
 from activities.runbook_steps import RunbookSteps
 from core.runtime import Services
 from core.settings import Settings
+from workflows.event_retention import EventPurgeWorkflow, event_purge_schedule_id
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.redelivery import (
     AlertRedeliveryWorkflow,
@@ -32,25 +45,29 @@ from workflows.redelivery import (
     redelivery_workflow_id,
 )
 from workflows.remediation.workflow import RemediationWorkflow
-from workflows.types import RedeliveryLoopInput, RedeliveryRequest, RedeliverySettings
+from workflows.types import EventPurgeRequest, RedeliveryLoopInput, RedeliveryRequest, RedeliverySettings
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS = [IncidentWorkflow, RemediationWorkflow, RedeliveryLoopWorkflow, AlertRedeliveryWorkflow]
+WORKFLOWS = [
+    IncidentWorkflow,
+    RemediationWorkflow,
+    RedeliveryLoopWorkflow,
+    AlertRedeliveryWorkflow,
+    EventPurgeWorkflow,
+]
 
 
 def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:
     settings = services.settings
     store = IncidentStore(services.hot_sessions)
-    redelivery = Redelivery(
-        services.sessions,
-        services.directory,
-        services.dispatch,
-        event_retention=timedelta(days=services.settings.event_retention_days),
-    )
+    redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
+    retention = EventRetention(services.sessions)
     steps = RunbookSteps(services.sessions, settings)
     decider = Decider(services.sessions, settings, engine=services.decisions)
-    notifier = Notifier(services.sessions, settings, box=services.box)
+    # Notifications are written as incidents open, beside alert intake: on SQLite they queue on the hot
+    # writers' one connection rather than sleep in its busy handler (core/db/engine.py hot_path_engine).
+    notifier = Notifier(services.hot_sessions, settings, box=services.box)
     oncall = OnCall(services.sessions)
     return Worker(
         client,
@@ -62,11 +79,13 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             store.count_series_recoveries,
             redelivery.redeliver_unrouted_alerts,
             redelivery.forward_alerts,
+            retention.purge_expired_events,
             steps.run_step,
             decider.decide,
             notifier.notify,
             oncall.choose_assignee,
             oncall.escalation_step,
+            oncall.approvers,
         ],
         workflow_runner=SandboxedWorkflowRunner()
         if settings.workflow_sandbox
@@ -135,3 +154,47 @@ async def _delete_old_schedule(client: Client, schedule_id: str) -> None:
             raise
         return
     log.info("deleted the former redelivery schedule %s", schedule_id)
+
+
+def event_purge_schedule(services: Services, task_queue: str) -> Schedule:
+    settings = services.settings
+    request = EventPurgeRequest(
+        retention_days=settings.event_retention_days, batch_size=settings.event_purge_batch_size
+    )
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            EventPurgeWorkflow.run,
+            request,
+            id=event_purge_schedule_id(task_queue),
+            task_queue=task_queue,
+            static_summary=f"Purges incident events older than {settings.event_retention_days:g} days",
+        ),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=timedelta(minutes=settings.event_purge_interval_minutes))]
+        ),
+        # A pass still running (a huge backlog) is not joined by a second one.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_event_purge_schedule(
+    client: Client, services: Services, *, task_queue: str | None = None
+) -> None:
+    """Creates the task queue's event purge schedule, or hands the existing one this worker's settings.
+    Every worker calls this at start; the schedule id is per task queue, so there is one."""
+    task_queue = task_queue or services.settings.task_queue
+    schedule_id = event_purge_schedule_id(task_queue)
+    wanted = event_purge_schedule(services, task_queue)
+    try:
+        await client.create_schedule(schedule_id, wanted)
+        return
+    except ScheduleAlreadyRunningError:
+        pass
+
+    def adopt(current: ScheduleUpdateInput) -> ScheduleUpdate:
+        # Keeps whatever an operator set on it (paused, notes); takes this worker's action and interval.
+        schedule = current.description.schedule
+        schedule.action, schedule.spec, schedule.policy = wanted.action, wanted.spec, wanted.policy
+        return ScheduleUpdate(schedule=schedule)
+
+    await client.get_schedule_handle(schedule_id).update(adopt)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from workflows.remediation.types import Decision, Remediation, RemediationResult
 
@@ -146,6 +146,18 @@ class CorrelationPolicy(BaseModel):
         True,
         description="decide and run runbooks by itself; off: incidents are only correlated, for technicians "
         "(runbooks may still be run by hand)",
+    )
+    # Strict: a switch given as "no" or 0 is refused (422), not read as whatever pydantic makes of it.
+    sla_tracking: StrictBool = Field(
+        True,
+        description="keep response and resolution clocks, warn and breach; off: for clients without an SLA "
+        "contract (no clocks, no SLA warnings or breaches; escalation by hand or for an unanswered approval "
+        "still works). Turned off, open incidents announce no further SLA events",
+    )
+    auto_assignment: StrictBool = Field(
+        True,
+        description="assign each new incident to whoever is on call; off: incidents wait for a dispatcher "
+        "(POST /api/incidents/{id}/assign)",
     )
     sla_overrides: dict[Severity, SlaTarget] = Field(
         default_factory=dict, description="per severity; severities not listed use the MSP's defaults"
@@ -429,3 +441,16 @@ class RedeliverySettings(BaseModel):
 class RedeliveryLoopInput(BaseModel):
     settings: RedeliverySettings
     passes: int = 0  # carried across continue-as-new, for the Web UI
+
+
+class EventPurgeRequest(BaseModel):
+    """One pass of the event outbox's retention: events older than `retention_days` are deleted,
+    `batch_size` rows per transaction so that a large backlog never holds a long lock."""
+
+    retention_days: float = Field(7.0, gt=0)
+    batch_size: int = Field(2000, ge=1)
+
+
+class EventPurgeResult(BaseModel):
+    purged: int = 0
+    batches: int = 0

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from api.deps import Principal, ServicesDep, SessionDep
 from api.fields import NoNul
-from api.permissions import CanManageSelf
+from api.permissions import ROLE_PERMISSIONS, CanManageSelf
 from api.routes.auth import check_password, device_of, reserve_attempt
 from core.accounts import login_throttle, profile
 from core.accounts.password_policy import MAX_LENGTH, pydantic_check
@@ -28,6 +28,7 @@ class Me(BaseModel):
     role: str
     category: str | None
     company_ids: list[str]
+    permissions: list[str] = Field(description="what the role may do; the web UI shows only these actions")
     created_at: datetime
     password_changed_at: datetime | None
 
@@ -61,6 +62,7 @@ def _me(principal: Principal) -> Me:
         role=user.role,
         category=user.category,
         company_ids=sorted(principal.company_ids),
+        permissions=sorted(p.value for p in ROLE_PERMISSIONS[principal.role]),
         created_at=user.created_at,
         password_changed_at=user.password_changed_at,
     )

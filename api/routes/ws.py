@@ -196,7 +196,7 @@ class Connection:
         return accepts
 
     async def _send_event(self, event: EventPublic) -> None:
-        await self._send({"type": "event", "event": event.model_dump(mode="json")})
+        await self.ws.send_text(event.as_message())
         self.cursor = event.id
 
     async def _send(self, message: dict[str, Any]) -> None:

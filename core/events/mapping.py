@@ -1,6 +1,11 @@
 """What each change to an incident becomes on the event stream: the one place that maps the workflow's
 audit actions (workflows/incident/audit.py, correlation.audit_events) and API-side audit records to
-event types."""
+event types.
+
+The stream shows an incident when the incident list does: a `pending` incident (fewer alerts than the
+company's `min_alerts`) has no events, and its `incident.created` comes with the write that takes it out
+of `pending`. So a client never hears of an incident the list hides, and never hears of one before its
+`incident.created`."""
 
 from __future__ import annotations
 
@@ -49,14 +54,28 @@ def incident_summary(state: IncidentState) -> dict[str, Any]:
     }
 
 
+_UNSEEN = frozenset({IncidentStatus.pending, IncidentStatus.void})
+
+
+def _surfaces(event: AuditEvent) -> bool:
+    """The write that takes the incident out of `pending` (to `new`, or straight to `resolved`)."""
+    before = event.before or {}
+    return event.action != "incident.opened" and before.get("status") == IncidentStatus.pending.value
+
+
 def projection_events(state: IncidentState, audit: Sequence[AuditEvent], token: str) -> list[EventDraft]:
     """Events for one projection write of the incident workflow: one per audit event, `incident.updated`
-    when none of them says what changed, and each finished runbook step's output once."""
-    if state.status == IncidentStatus.void:
+    when none of them says what changed, and each finished runbook step's output once. None while the
+    incident is pending or void; `incident.created` first when this write surfaces it."""
+    if state.status in _UNSEEN:
         return []
     at = state.updated_at
     assert at is not None
-    drafts = [
+    drafts = []
+    if any(_surfaces(event) for event in audit):
+        summary = {"action": "incident.surfaced", "incident": incident_summary(state)}
+        drafts.append(_draft(f"{token}:s", "incident.created", state, at, summary))
+    drafts += [
         _draft(
             f"{token}:{i}",
             event_type_of(event.action),
@@ -71,6 +90,8 @@ def projection_events(state: IncidentState, audit: Sequence[AuditEvent], token: 
             },
         )
         for i, event in enumerate(audit)
+        # Pending -> new is the incident.created above; pending -> resolved stays incident.resolved.
+        if not (_surfaces(event) and event.action == "incident.status_changed")
     ]
     if not drafts:
         drafts.append(
@@ -109,15 +130,31 @@ def _runbook_output(state: IncidentState, at: datetime) -> list[EventDraft]:
     return drafts
 
 
-def correlation_event(state: IncidentState, alert_ids: Sequence[str], token: str) -> EventDraft:
-    assert state.updated_at is not None
-    return _draft(
-        f"{token}:c",
-        "alert.correlated",
-        state,
-        state.updated_at,
-        {"alert_ids": list(alert_ids)[:100], "alert_count": state.alert_count},
-    )
+def recorded_events(
+    state: IncidentState,
+    audit: Sequence[AuditEvent],
+    alert_ids: Sequence[str],
+    token: str,
+    *,
+    projected: bool,
+) -> list[EventDraft]:
+    """Events for one `record_alerts` call that attached `alert_ids`: the projection's events when it
+    wrote the projection too (`projected`), then `alert.correlated`. Without the projection, a new
+    incident has no row yet: its alerts are reported by the `incident.created` of the write that follows."""
+    drafts = projection_events(state, audit, token) if projected else []
+    opening = any(e.action == "incident.opened" for e in audit)
+    if alert_ids and state.status not in _UNSEEN and (projected or not opening):
+        assert state.updated_at is not None
+        drafts.append(
+            _draft(
+                f"{token}:c",
+                "alert.correlated",
+                state,
+                state.updated_at,
+                {"alert_ids": list(alert_ids)[:100], "alert_count": state.alert_count},
+            )
+        )
+    return drafts
 
 
 def _draft(

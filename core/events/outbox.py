@@ -99,7 +99,8 @@ async def last_event_id(session: AsyncSession) -> int:
     return int((await session.execute(select(func.coalesce(func.max(EVENTS.c.id), 0)))).scalar_one())
 
 
-async def purge_events(session: AsyncSession, older_than: datetime) -> int:
-    """Deletes events past their retention; returns how many."""
-    result = await session.execute(delete(EVENTS).where(EVENTS.c.at < older_than))
+async def purge_events(session: AsyncSession, older_than: datetime, *, limit: int) -> int:
+    """Deletes up to `limit` of the oldest events past their retention; returns how many."""
+    oldest = select(EVENTS.c.id).where(EVENTS.c.at < older_than).order_by(EVENTS.c.at).limit(limit)
+    result = await session.execute(delete(EVENTS).where(EVENTS.c.id.in_(oldest.scalar_subquery())))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 EventType = Literal[
     "incident.created",
@@ -45,3 +46,12 @@ class EventPublic(BaseModel):
     incident_id: str | None
     at: datetime
     data: dict[str, Any]
+
+    # The WebSocket message, encoded once: the hub hands the same object to every connection.
+    _message: str | None = PrivateAttr(default=None)
+
+    def as_message(self) -> str:
+        """`{"type": "event", "event": {...}}` as JSON text."""
+        if self._message is None:
+            self._message = json.dumps({"type": "event", "event": self.model_dump(mode="json")})
+        return self._message

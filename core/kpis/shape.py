@@ -5,19 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Bucket = Literal["day", "hour"]
+
+# Every field is always in the answer: the generated TypeScript types must not make them optional.
+ANSWERED_IN_FULL = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 class Percentiles(BaseModel):
     """Continuous percentiles (linear interpolation, as PostgreSQL's percentile_cont); null without data."""
+
+    model_config = ANSWERED_IN_FULL
 
     median: float | None = None
     p90: float | None = None
 
 
 class Figures(BaseModel):
+    model_config = ANSWERED_IN_FULL
+
     alerts_received: int = Field(0, description="alerts stored (accepted) in the range, by received time")
     alerts_suppressed: int = Field(0, description="of those, arrived inside a maintenance window")
     alerts_duplicate: int = Field(
@@ -70,4 +77,4 @@ class KpiReport(BaseModel):
         description="one entry per UTC bucket overlapping the range, oldest first, empty ones included"
     )
 
-    model_config = {"populate_by_name": True}
+    model_config = ConfigDict(populate_by_name=True, json_schema_serialization_defaults_required=True)

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS_S = (2.0, 5.0)
 # A claim held by an attempt that is still sending is waited for, this often.
 CLAIM_POLL_S = 1.0
+NO_SLACK_WEBHOOK = "no Slack webhook set for the company"
 
 
 @dataclass
@@ -100,16 +101,10 @@ class Dispatcher:
         recipients, company = await self._load(req, outcome)
         ids = [r.user.id for r in recipients]
 
-        # In-app first, in one transaction: it needs nothing outside the database.
-        async with self._sessions() as session, session.begin():
-            await in_app.store(session, req, ids, message.link)
-            for user_id in ids:
-                key = DeliveryKey(req.notification_key, user_id, Channel.in_app.value)
-                await deliveries.finish(session, key, "sent", now=now)
-        if ids:
-            outcome.record(Channel.in_app, ids, "sent", None)
-
-        sends: list[Awaitable[None]] = []
+        # What to send, and what is skipped for reasons known now (quiet hours, no SMTP host, no Slack
+        # webhook): those are recorded with in-app, in its one transaction, not in one each.
+        skips: list[tuple[Channel, str, str]] = []
+        sends: list[Callable[[], Awaitable[None]]] = []
         slack_users: list[str] = []
         slack_quieted = False
         for recipient in recipients:
@@ -118,25 +113,47 @@ class Dispatcher:
             for channel in choice.quieted:
                 # Slack is the company's: held back for this user, it may still go out for another.
                 if channel != Channel.slack:
-                    sends.append(self._skip(req, channel, user_id, "quiet hours", outcome))
+                    skips.append((channel, user_id, "quiet hours"))
             if Channel.email in choice.channels:
                 reason = self._email.unavailable_reason()
                 if reason:
-                    sends.append(self._skip(req, Channel.email, user_id, reason, outcome))
+                    skips.append((Channel.email, user_id, reason))
                 else:
                     send_email = functools.partial(self._email.send, recipient.email, message)
-                    sends.append(self._deliver(req, Channel.email, [user_id], send_email, outcome))
+                    sends.append(
+                        functools.partial(self._deliver, req, Channel.email, [user_id], send_email, outcome)
+                    )
             if Channel.slack in choice.channels:
                 slack_users.append(user_id)
             elif Channel.slack in choice.quieted:
                 slack_quieted = True
-        if slack_users:
-            sends.append(self._send_slack(req, company, slack_users, message, outcome))
+        if slack_users and (company is None or company.slack_webhook_encrypted is None):
+            skips.append((Channel.slack, COMPANY_WIDE, NO_SLACK_WEBHOOK))
+        elif slack_users:
+            sends.append(functools.partial(self._send_slack, req, company, slack_users, message, outcome))
         elif slack_quieted:
-            sends.append(self._skip(req, Channel.slack, COMPANY_WIDE, "quiet hours", outcome))
+            skips.append((Channel.slack, COMPANY_WIDE, "quiet hours"))
+
+        # In-app first, in one transaction: it needs nothing outside the database.
+        async with self._sessions() as session, session.begin():
+            await in_app.store(session, req, ids, message.link)
+            for user_id in ids:
+                key = DeliveryKey(req.notification_key, user_id, Channel.in_app.value)
+                await deliveries.finish(session, key, "sent", now=now)
+            skipped = [
+                (channel, user_id, reason, await _skipped(session, req, channel, user_id, reason))
+                for channel, user_id, reason in skips
+            ]
+        if ids:
+            outcome.record(Channel.in_app, ids, "sent", None)
+        for channel, user_id, reason, sent in skipped:
+            # Sent by an earlier attempt, before quiet hours began, say: it was delivered all the same.
+            outcome.record(channel, [user_id], "sent" if sent else "skipped", reason)
 
         failures = [
-            r for r in await asyncio.gather(*sends, return_exceptions=True) if isinstance(r, BaseException)
+            r
+            for r in await asyncio.gather(*(send() for send in sends), return_exceptions=True)
+            if isinstance(r, BaseException)
         ]
         if failures:
             raise failures[0]  # database trouble: the activity is retried; sent channels stay sent
@@ -167,9 +184,7 @@ class Dispatcher:
         outcome: _Outcome,
     ) -> None:
         if company is None or company.slack_webhook_encrypted is None:
-            await self._skip(
-                req, Channel.slack, COMPANY_WIDE, "no Slack webhook set for the company", outcome
-            )
+            await self._skip(req, Channel.slack, COMPANY_WIDE, NO_SLACK_WEBHOOK, outcome)
             return
 
         async def send() -> None:
@@ -246,3 +261,12 @@ class Dispatcher:
             if claim.claimed or claim.status != "sending" or utcnow() > give_up:
                 return claim
             await asyncio.sleep(self._claim_poll_s)
+
+
+async def _skipped(
+    session: AsyncSession, req: NotifyRequest, channel: Channel, user_id: str, reason: str
+) -> bool:
+    """Records a skipped channel; True if an earlier attempt had sent it all the same."""
+    key = DeliveryKey(req.notification_key, user_id, channel.value)
+    await deliveries.finish(session, key, "skipped", error=reason)
+    return await deliveries.sent_already(session, key)

@@ -60,3 +60,16 @@ async def assignable_user(session: AsyncSession, company_id: str, user_id: str) 
     if user.disabled:
         raise AssigneeRefused(f"user {user_id} is disabled")
     return user
+
+
+async def approvers_for(session: AsyncSession, company_id: str, required_role: str) -> list[str]:
+    """Whom an approval needing `required_role` asks: the company's active users of exactly that role (its
+    technicians, or its company admins), else the MSP's administrators, who may approve anything."""
+    wanted = [Role(required_role)]
+    if wanted[0] != Role.msp_admin:
+        wanted.append(Role.msp_admin)
+    for role in wanted:
+        found = await users_with_role(session, company_id, role)
+        if found:
+            return sorted(user.id for user in found)
+    return []

@@ -231,3 +231,25 @@ async def test_a_company_with_alerts_cannot_be_deleted(stack: Stack) -> None:
     assert "1 alerts" in refused.json()["detail"] and "revoke its API keys" in refused.json()["detail"]
     assert (await stack.http.get(url, headers=headers)).status_code == 200
     assert (await stack.post_alert(acme, alert_body())).status_code in (200, 202)
+
+
+async def test_sla_tracking_and_auto_assignment_switch_off_and_refuse_anything_but_a_boolean(
+    stack: Stack,
+) -> None:
+    acme = await stack.company("Acme")
+    admin = await stack.user(Role.company_admin, [acme.id])
+    url, headers = f"{stack.url}/api/companies/{acme.id}", bearer(admin["access_token"])
+    before = (await stack.http.get(url, headers=headers)).json()["policy"]
+    assert before["sla_tracking"] is True and before["auto_assignment"] is True
+
+    off = {**POLICY, "sla_tracking": False, "auto_assignment": False}
+    switched = await stack.http.put(url, json={"policy": off}, headers=headers)
+    assert switched.status_code == 200, switched.text
+    stored = (await stack.http.get(url, headers=headers)).json()["policy"]
+    assert stored["sla_tracking"] is False and stored["auto_assignment"] is False
+    cached = await stack.services.directory.by_id(acme.id)
+    assert cached is not None and not cached.policy.sla_tracking and not cached.policy.auto_assignment
+
+    for field, value in (("sla_tracking", "no"), ("auto_assignment", 0)):
+        refused = await stack.http.put(url, json={"policy": {**POLICY, field: value}}, headers=headers)
+        assert refused.status_code == 422 and field in refused.text and "boolean" in refused.text

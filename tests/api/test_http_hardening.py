@@ -20,7 +20,7 @@ BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069
     [
         ("/api/incidents/", "/api/incidents"),
         ("/api/webhooks/alerts/?api_key=k", "/api/webhooks/alerts?api_key=k"),
-        ("/ui", "/ui/"),
+        ("/api/users/me/?x=1", "/api/users/me?x=1"),
     ],
 )
 async def test_trailing_slash_redirect_does_not_reflect_a_forged_host(

@@ -25,6 +25,8 @@ async def test_me_shows_my_profile_and_companies_without_secrets(stack: Stack) -
     assert me["id"] == user["id"] and me["email"] == user["email"]
     assert me["role"] == "company_admin" and me["company_ids"] == [acme.id]
     assert not {"password", "password_hash"} & set(me)
+    # The web UI hides what the role may not do: an admin rotates keys but creates no companies.
+    assert "companies:credentials" in me["permissions"] and "companies:create" not in me["permissions"]
 
 
 async def test_me_requires_sign_in(stack: Stack) -> None:

@@ -24,7 +24,8 @@ from core.db.models import Event
 from core.events import outbox
 from core.events.types import EventDraft
 from core.settings import Settings
-from tests.support.stack import Stack, alert_body, make_stack
+from tests.support.stack import Stack, alert_body, eventually, make_stack
+from workflows.types import CorrelationPolicy
 
 
 def ws_url(stack: Stack) -> str:
@@ -66,6 +67,11 @@ def has_created(seen: list[dict[str, Any]]) -> bool:
     return any(e["type"] == "incident.created" for e in seen)
 
 
+def has_created_and_correlated(seen: list[dict[str, Any]]) -> bool:
+    """The first write of a new incident: incident.created, then alert.correlated."""
+    return {"incident.created", "alert.correlated"} <= {e["type"] for e in seen}
+
+
 async def test_a_signed_webhook_reaches_an_open_socket_as_incident_created(
     stack: Stack,
 ) -> None:
@@ -101,6 +107,24 @@ async def test_a_signed_out_session_is_closed_at_once(stack: Stack) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
+async def test_a_pending_incident_reaches_the_socket_only_when_it_surfaces_with_incident_created_first(
+    stack: Stack,
+) -> None:
+    # With min_alerts=2 the first alert opens a pending incident, which the incident list hides.
+    quiet = await stack.company("Quiet", policy=CorrelationPolicy(min_alerts=2))
+    user = await stack.user(Role.technician, [quiet.id])
+    async with socket(stack, user["access_token"]) as ws:
+        incident_id = await stack.incident_of(await stack.post_alert(quiet, alert_body()))
+        await eventually(lambda: stack.incidents(quiet.id), lambda rows: [r.alert_count for r in rows] == [1])
+        await stack.post_alert(quiet, alert_body())
+        seen = await events_until(ws, has_created)
+    # In id order: anything written while it was pending would have come before its incident.created.
+    about = [e for e in seen if e["incident_id"] == incident_id]
+    assert [e["type"] for e in about] == ["incident.created"]
+    assert about[0]["data"]["incident"]["status"] == "new"
+    assert about[0]["data"]["incident"]["alert_count"] == 2
+
+
 async def test_a_tenant_receives_only_its_own_companies_events(stack: Stack) -> None:
     acme, globex = await stack.company("Acme"), await stack.company("Globex")
     acme_user = await stack.user(Role.technician, [acme.id])
@@ -134,7 +158,7 @@ async def test_resume_after_a_disconnect_receives_exactly_the_missed_events_then
         await ws.send(json.dumps({"type": "resume", "after": last}))
         replayed = await events_until(ws, lambda s: len(s) >= len(missed))
         await stack.incident_of(await stack.post_alert(acme, alert_body(asset_name="web-03")))
-        live = await events_until(ws, has_created)
+        live = await events_until(ws, has_created_and_correlated)
     assert [e["id"] for e in replayed] == missed
     ids = [e["id"] for e in replayed + live]
     assert ids == sorted(set(ids)), "no duplicate and in order across the switch to live"

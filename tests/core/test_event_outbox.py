@@ -28,7 +28,7 @@ def draft(company_id: str, key: str) -> EventDraft:
     )
 
 
-async def test_a_signed_alert_writes_incident_created_and_alert_correlated(stack: Stack) -> None:
+async def test_a_signed_alert_writes_incident_created_then_alert_correlated(stack: Stack) -> None:
     acme = await stack.company()
     incident_id = await stack.incident_of(await stack.post_alert(acme, alert_body()))
     events = await eventually(
@@ -36,8 +36,8 @@ async def test_a_signed_alert_writes_incident_created_and_alert_correlated(stack
         lambda rows: {"incident.created", "alert.correlated"} <= {e.type for e in rows},
     )
     assert all(e.incident_id == incident_id for e in events)
-    ids = [e.id for e in events]
-    assert ids == sorted(ids)
+    # A client hears of the incident before it hears of alerts joining it.
+    assert [e.type for e in events][:2] == ["incident.created", "alert.correlated"]
 
 
 async def test_a_rerun_of_the_same_projection_call_adds_no_event(stack: Stack) -> None:
@@ -100,5 +100,5 @@ async def test_purge_deletes_only_events_past_retention(stack: Stack) -> None:
     async with stack.services.sessions() as session, session.begin():
         outbox.stage(session, [old, draft(acme.id, "new")])
     async with stack.services.sessions() as session, session.begin():
-        await outbox.purge_events(session, datetime.now(UTC) - timedelta(days=7))
+        await outbox.purge_events(session, datetime.now(UTC) - timedelta(days=7), limit=100)
     assert [e.dedup_key for e in await events_of(stack, acme.id)] == ["new"]

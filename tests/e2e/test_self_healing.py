@@ -13,7 +13,7 @@ from temporalio.client import Client
 from core.settings import Settings
 from tests.support.healing import Trace, open_incident, remediation_is, runbook, tenant, until
 from tests.support.signin import bearer
-from tests.support.stack import Stack, make_stack
+from tests.support.stack import Stack, eventually, make_stack
 from workflows.policy import RiskTolerance
 
 
@@ -80,6 +80,13 @@ async def test_a_high_risk_runbook_needs_an_admin_and_a_rejection_runs_nothing(
     )
     incident_id = await open_incident(healing, creds)
     await until(healing, tech, incident_id, remediation_is("awaiting_approval"))
+    # Nobody is on call: the company's admin, who may approve it, is asked, in the app.
+    inbox = await eventually(
+        lambda: healing.http.get(f"{healing.url}/api/notifications", headers=bearer(admin["access_token"])),
+        lambda r: any(n["kind"] == "approval_requested" for n in r.json()["items"]),
+    )
+    asked = next(n for n in inbox.json()["items"] if n["kind"] == "approval_requested")
+    assert asked["title"].startswith("Approval needed") and "company_admin or above" in asked["body"]
 
     by_tech = await healing.http.post(
         f"{healing.url}/api/incidents/{incident_id}/approve", headers=bearer(tech["access_token"])

@@ -17,11 +17,19 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from workflows.assignment.types import Assignment, AssignRequest, EscalationRequest, EscalationStep
+from workflows.assignment.types import (
+    Approvers,
+    ApproversRequest,
+    Assignment,
+    AssignRequest,
+    EscalationRequest,
+    EscalationStep,
+)
 from workflows.incident.correlation import aggregation_key, series_fingerprint
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.notifications.types import NotifyRequest, NotifyResult
 from workflows.remediation.types import (
+    ApprovalAnswer,
     Decision,
     DecisionAction,
     DecisionOutcome,
@@ -116,6 +124,10 @@ def deciding(
     return outcome
 
 
+def answer(role: str, approve: bool = True) -> ApprovalAnswer:
+    return ApprovalAnswer(user_id=f"us-{role}", role=role, approve=approve, comment="looks right")
+
+
 def _released() -> asyncio.Event:
     event = asyncio.Event()
     event.set()
@@ -143,6 +155,8 @@ class StandIns:
     on_call: list[str] = field(default_factory=list)
     chain: list[EscalationStep] = field(default_factory=list)
     notified: list[NotifyRequest] = field(default_factory=list)
+    # Who may approve, by the least role an approval needs (the stand-in answers what it is given).
+    approvers: dict[str, list[str]] = field(default_factory=dict)
     # Cleared, steps wait for it; `stepping` says one is waiting.
     release_steps: asyncio.Event = field(default_factory=_released)
     stepping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -208,12 +222,17 @@ class StandIns:
             step = self.chain[min(req.level, len(self.chain)) - 1]
             return step.model_copy(update={"level": req.level, "last_level": req.level >= len(self.chain)})
 
+        @activity.defn(name="approvers")
+        async def approvers(req: ApproversRequest) -> Approvers:
+            return Approvers(user_ids=self.approvers.get(req.required_role, []))
+
         @activity.defn(name="notify")
         async def notify(req: NotifyRequest) -> NotifyResult:
             self.notified.append(req)
             return NotifyResult(delivered={"in_app": req.user_ids})
 
         return [
+            approvers,
             choose_assignee,
             escalation_step,
             notify,

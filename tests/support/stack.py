@@ -125,6 +125,14 @@ class Stack:
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
 
+    async def stop_api(self) -> None:
+        """Stops serving, as a restart would (clients must reconnect); the services and worker stay up."""
+        if self._server is not None:
+            self._server.should_exit = True
+            assert self._server_task is not None
+            await self._server_task
+            self._server = None
+
     def start_worker(self) -> None:
         self._worker = build_worker(self.client, self.services, task_queue=self.settings.task_queue)
         self._worker_task = asyncio.create_task(self._worker.run())

@@ -12,7 +12,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.helpers import record_history
-from tests.support.incident_world import StandIns, deciding, firing_alert, plan, running_incident, until
+from tests.support.incident_world import (
+    StandIns,
+    answer,
+    deciding,
+    firing_alert,
+    plan,
+    running_incident,
+    until,
+)
 from workflows.incident import workflow as incident_workflow
 from workflows.incident.workflow import (
     APPROVER_ROLE_ERROR,
@@ -20,17 +28,12 @@ from workflows.incident.workflow import (
     IncidentWorkflow,
 )
 from workflows.remediation.types import (
-    ApprovalAnswer,
     DecisionAction,
     RemediationStatus,
     RiskLevel,
     StepPhase,
 )
 from workflows.types import AddAlerts, IncidentStatus, Severity
-
-
-def answer(role: str, approve: bool = True) -> ApprovalAnswer:
-    return ApprovalAnswer(user_id=f"us-{role}", role=role, approve=approve, comment="looks right")
 
 
 async def test_a_low_risk_runbook_the_policy_allows_runs_at_once_and_resolves_the_incident(

@@ -56,7 +56,10 @@ async def test_a_response_sla_warns_at_50_75_90_breaches_and_climbs_the_chain_un
             "sla:response:90",
         ]
         assert sent(world, NotificationKind.sla_breached) == ["sla:response:breached"]
-        assert [n.user_ids for n in world.notified if n.kind == NotificationKind.escalation] == [["us-l1"]]
+        # The chain's level, and the assignee it left the incident with.
+        assert [n.user_ids for n in world.notified if n.kind == NotificationKind.escalation] == [
+            ["us-l1", "us-oncall"]
+        ]
 
         await skipping_env.sleep(5 * 60 + 1)  # nobody acknowledged at level 1
         state = await until(handle, lambda s: s.escalation_level == 2)
@@ -67,7 +70,8 @@ async def test_a_response_sla_warns_at_50_75_90_breaches_and_climbs_the_chain_un
         assert acknowledged.sla.response.met_at is not None
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update(IncidentWorkflow.acknowledge, Acknowledge(user_id="us-l2"))
-        await record_history(handle, "incident_sla_breached_and_escalated")
+        await record_history(handle, "incident_sla_breached_and_escalated")  # before the assignee was told
+        await record_history(handle, "incident_escalation_tells_the_assignee")
         await handle.terminate()
     # Each notification once, whatever the retries: keys are unique.
     keys = [n.notification_key for n in world.notified]

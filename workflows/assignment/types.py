@@ -41,3 +41,14 @@ class EscalationStep(BaseModel):
     wait_minutes: int = Field(description="how long to wait for an answer before the next level")
     reassign_to: str | None = Field(default=None, description="the level's first user, if it reassigns")
     last_level: bool
+
+
+class ApproversRequest(BaseModel):
+    company_id: str
+    required_role: str = Field(
+        description="the least role that may approve (workflows/remediation/approval.py)"
+    )
+
+
+class Approvers(BaseModel):
+    user_ids: list[str] = Field(default_factory=list, description="sorted; empty: nobody may approve")

@@ -83,9 +83,14 @@ def reopened(state: IncidentState, user_id: str, now: datetime) -> IncidentState
 
 
 def needs_assignee(state: IncidentState) -> bool:
-    """Visible, its clocks running, and nobody assigned or tried yet."""
+    """Visible (its clocks running, where the company keeps an SLA), its company assigns automatically,
+    and nobody assigned or tried yet."""
+    visible = state.sla is not None or (
+        not state.policy.sla_tracking and state.status != IncidentStatus.pending
+    )
     return (
-        state.sla is not None
+        visible
+        and state.policy.auto_assignment
         and state.status in OPEN_STATUSES
         and state.assigned_to is None
         and not state.auto_assigned

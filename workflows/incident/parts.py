@@ -34,6 +34,7 @@ class IncidentParts:
     writing: asyncio.Lock
     decides: bool
     tracks_sla: bool
+    notifies_people: bool  # approvals asked for, failed runs, escalations to the assignee
     run_results: list[RemediationResult]
     run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None
     sending: list[asyncio.Task[None]]

@@ -220,3 +220,27 @@ def finished(state: IncidentState, result: RemediationResult, now: datetime) -> 
         return resolved(s, ALREADY_HEALTHY if result.skipped else AUTO_REMEDIATED, now, by=None)
     s.status = IncidentStatus.escalated
     return s
+
+
+FAILED_RUNS = frozenset({RemediationStatus.failed, RemediationStatus.rolled_back})
+
+
+def newly_awaiting_approval(before: IncidentState, after: IncidentState) -> Remediation | None:
+    """The run that awaits approval in `after` and did not in `before`: someone must be asked."""
+    return _newly(before, after, frozenset({RemediationStatus.awaiting_approval}))
+
+
+def newly_failed(before: IncidentState, after: IncidentState) -> Remediation | None:
+    """The run that failed or rolled back in `after` and had not in `before`: a person must take over."""
+    return _newly(before, after, FAILED_RUNS)
+
+
+def _newly(
+    before: IncidentState, after: IncidentState, statuses: frozenset[RemediationStatus]
+) -> Remediation | None:
+    run, was = after.remediation, before.remediation
+    if run is None or run.status not in statuses:
+        return None
+    if was is not None and was.run_id == run.run_id and was.status in statuses:
+        return None
+    return run

@@ -82,8 +82,11 @@ def _pending_percents(clock: SlaClock) -> list[int]:
 
 
 def next_due(state: IncidentState) -> datetime | None:
-    """The next instant an SLA event falls due (None: no clock running, or the incident is closed)."""
+    """The next instant an SLA event falls due (None: no clock running, the incident is closed, or its
+    company keeps no SLA)."""
     if state.status not in OPEN_STATUSES or state.sla is None or state.sla.paused:
+        return None
+    if not state.policy.sla_tracking:
         return None
     instants = [
         _threshold_instant(state, clock, percent)
@@ -180,7 +183,12 @@ def reopened(state: IncidentState, now: datetime) -> IncidentState:
 
 
 def needs_clocks(state: IncidentState) -> bool:
-    return state.sla is None and state.status in OPEN_STATUSES and state.status != IncidentStatus.pending
+    return (
+        state.sla is None
+        and state.policy.sla_tracking
+        and state.status in OPEN_STATUSES
+        and state.status != IncidentStatus.pending
+    )
 
 
 def targets_changed(state: IncidentState) -> bool:

@@ -77,6 +77,14 @@ REMEDIATION_ACTIVE_ERROR = "RemediationInProgress"
 # chain. Runs without the marker do none of it. Deprecate like the patches above.
 SLA_PATCH = "sla-clocks-and-escalation"
 NOT_ACKNOWLEDGEABLE_ERROR = "NotAcknowledgeable"
+# Incidents also ask for approvals (approval_requested), report failed or rolled-back runs
+# (runbook_failed), and tell the assignee of an escalation. Runs without the marker do not. Deprecate like
+# the patches above.
+NOTIFIES_PEOPLE_PATCH = "notifies-approvals-failures-and-assignees"
+# Incidents honour the company's `sla_tracking` and `auto_assignment` switches (runs without the marker
+# read both as on, whatever a policy signal says), and are assigned in the write that makes them visible
+# rather than in one of its own. Deprecate like the patches above.
+SLA_SWITCHES_PATCH = "sla-and-assignment-switches"
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
 MESSAGES_PER_RUN = 1000
 
@@ -103,6 +111,8 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         self.resolves_itself = False
         self.decides = False
         self.tracks_sla = False
+        self.notifies_people = False
+        self.honours_switches: bool | None = None  # known once `run` has asked
         # The run this very run started, if any: awaited before ending, so that its completion does not
         # arrive while the incident completes (the server would refuse that task and it would run again).
         self.run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None = None
@@ -117,6 +127,10 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         self.resolves_itself = workflow.patched(RECOVERY_RESOLVES_PATCH)
         self.decides = self.resolves_itself and workflow.patched(DECIDES_PATCH)
         self.tracks_sla = self.decides and workflow.patched(SLA_PATCH)
+        self.notifies_people = self.tracks_sla and workflow.patched(NOTIFIES_PEOPLE_PATCH)
+        self.honours_switches = self.tracks_sla and workflow.patched(SLA_SWITCHES_PATCH)
+        if not self.honours_switches:
+            self.state.policy = _switches_on(self.state.policy)
         if self.reopen is not None and self.tracks_sla:
             async with self.writing:
                 await self._write(
@@ -427,7 +441,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
     @workflow.signal
     def policy_changed(self, policy: CorrelationPolicy) -> None:
         """The company changed its policy: SLA targets and calendar re-arm at the next turn of the loop."""
-        self.state.policy = policy
+        self.state.policy = policy if self.honours_switches is not False else _switches_on(policy)
 
     @workflow.signal(name=REMEDIATION_FINISHED_SIGNAL)
     def remediation_finished(self, result: RemediationResult) -> None:
@@ -466,6 +480,11 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         candidate = self._absorb(self.state, batch, now, recoveries)
         if self.tracks_sla and sla.needs_clocks(candidate):
             candidate = sla.started(candidate, now)  # visible now: its clocks start in the same write
+        audit = audit_events(self.state, candidate)
+        assigned = None
+        if self.honours_switches and attention.needs_assignee(candidate):
+            candidate, assigned = await self._assigned_on_call(candidate)  # and it is assigned in it too
+            audit += attention_audit(self.state, candidate, actor=None)
         ids = [a.id for a in batch]
         result: RecordAlertsResult = await workflow.execute_local_activity_method(
             IncidentStore.record_alerts,
@@ -473,7 +492,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
                 state=candidate,
                 alert_ids=ids,
                 attach_token=workflow.uuid4().hex,
-                audit=audit_events(self.state, candidate),
+                audit=audit,
             ),
             start_to_close_timeout=DB_WRITE_TIMEOUT,
             retry_policy=DB_WRITE_RETRY,
@@ -481,6 +500,8 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         attached = set(result.attached_ids)
         if len(attached) == len(ids):
             self.state = candidate
+            if assigned is not None and assigned.user_id is not None:
+                self._tell_assigned(assigned.user_id, assigned.reason)
         else:
             # Some alerts already belonged to an incident (redelivered after a crash): count only ours.
             kept = [a for a in batch if a.id in attached]
@@ -542,10 +563,19 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
             retry_policy=DB_WRITE_RETRY,
         )
         self._publish()
+        if self.notifies_people:
+            self._remediation_news(previous)
 
     def _publish(self) -> None:
         workflow.upsert_search_attributes(search_attribute_updates(self.state))
         workflow.set_current_details(describe(self.state))
+
+
+def _switches_on(policy: CorrelationPolicy) -> CorrelationPolicy:
+    """The policy as a run without SLA_SWITCHES_PATCH reads it."""
+    if policy.sla_tracking and policy.auto_assignment:
+        return policy
+    return policy.model_copy(update={"sla_tracking": True, "auto_assignment": True})
 
 
 def _unique(alerts: list[AlertRef], already: set[str]) -> list[AlertRef]:

@@ -1,0 +1,15 @@
+// Types of the API, generated from its OpenAPI schema (`make ui` writes schema.gen.ts): a renamed
+// field breaks `tsc`, not the page.
+import type { components } from "./schema.gen";
+
+type Schemas = components["schemas"];
+
+export type TokenPair = Schemas["TokenPair"];
+export type Me = Schemas["Me"];
+export type Incident = Schemas["IncidentPublic"];
+export type IncidentDetail = Schemas["IncidentDetail"];
+export type IncidentPage = Schemas["IncidentPage"];
+export type Alert = Schemas["AlertPublic"];
+export type SlaView = Schemas["SlaView"];
+
+export type Role = "msp_admin" | "company_admin" | "technician";

@@ -1,0 +1,19 @@
+// The users of one company (users:read), for pickers and names; empty for a role that may not list them.
+import { useQuery } from "@tanstack/react-query";
+import type { User } from "../../api/pageTypes";
+import { useApi, useAuth } from "../../auth/AuthContext";
+
+export function useUsers(companyId: string | undefined) {
+  const api = useApi();
+  const { can } = useAuth();
+  return useQuery({
+    queryKey: ["users", companyId ?? "all"],
+    queryFn: () => api.get<User[]>("/api/users", { company_id: companyId, limit: 500 }),
+    enabled: can("users:read"),
+  });
+}
+
+export function userName(users: User[] | undefined, id: string): string {
+  const user = users?.find((u) => u.id === id);
+  return user ? user.name || user.email : id;
+}

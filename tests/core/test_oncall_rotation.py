@@ -314,6 +314,15 @@ def test_nobody_is_on_call_before_the_first_handoff() -> None:
         ([layer(["a"], rotation="custom")], [], "shift_hours from 1"),
         ([layer(["a"], shift_hours=4)], [], "for custom rotations only"),
         ([layer([])], [], "from 1 to 100 participants"),
+        ([layer([f"u{i}" for i in range(101)])], [], "from 1 to 100 participants"),
+        ([layer(["a"], rotation="custom", shift_hours=28 * 24 + 1)], [], "shift_hours from 1"),
+        ([layer(["a"], name=" ")], [], "needs a name"),
+        ([layer(["a"])], [{"starts_at": utc(2025, 1, 1), "ends_at": utc(2025, 2, 1)}], "needs a user_id"),
+        (
+            [layer(["a"])],
+            [{"user_id": "b", "starts_at": utc(2025, 1, 1), "ends_at": utc(2025, 1, 1)}],
+            "before its ends_at",
+        ),
         ([layer(["a"]), layer(["b"])], [], "layer names must differ"),
         ([layer(["a"], handoff="24:00")], [], "between 00:00 and 23:59"),
         ([layer(["a"], rotation="hourly")], [], "hourly"),
@@ -357,3 +366,70 @@ def test_an_unusable_roster_is_refused_with_the_reason(
 def test_an_unknown_time_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
         roster("Mars/Olympus_Mons", layer(["a"]))
+
+
+# --- found by `make mutate` --------------------------------------------------------------------------------
+
+
+def test_the_largest_rosters_allowed_are_accepted() -> None:
+    crowd = roster("UTC", layer([f"u{i}" for i in range(100)]))
+    assert len(crowd.layers[0].participants) == 100
+    four_weeks = roster(
+        "UTC", layer(["a", "b"], rotation="custom", shift_hours=28 * 24, starts_on="2025-01-01")
+    )
+    assert four_weeks.on_call(utc(2025, 1, 29, 8, 59)).user_id == "a"
+    assert four_weeks.on_call(utc(2025, 1, 29, 9)).user_id == "b"
+
+
+def test_a_roster_names_its_layer_members_override_users_and_those_they_stand_in_for() -> None:
+    swap = {
+        "user_id": "carol",
+        "replaces_user_id": "dave",
+        "starts_at": utc(2025, 1, 1),
+        "ends_at": utc(2025, 1, 2),
+    }
+    takeover = {"user_id": "erin", "starts_at": utc(2025, 1, 1), "ends_at": utc(2025, 1, 2)}
+    schedule = roster(
+        "UTC", layer(["alice", "bob"]), layer(["frank"], name="backup"), overrides=(swap, takeover)
+    )
+    assert schedule.participants() == {"alice", "bob", "frank", "carol", "dave", "erin"}
+
+
+def test_an_override_read_back_from_its_stored_form_is_the_same_override() -> None:
+    schedule = roster(
+        "UTC",
+        layer(["alice"]),
+        overrides=(
+            {
+                "user_id": "bob",
+                "replaces_user_id": "alice",
+                "starts_at": utc(2025, 1, 1),
+                "ends_at": utc(2025, 1, 2),
+            },
+            {"user_id": "carol", "starts_at": "2025-01-03T00:00:00+02:00", "ends_at": utc(2025, 1, 4)},
+        ),
+    )
+    again = Roster.parse(
+        timezone="UTC", layers=[layer(["alice"])], overrides=[o.stored() for o in schedule.overrides]
+    )
+    assert again.overrides == schedule.overrides
+
+
+def test_a_night_restriction_across_midnight_ends_the_answer_at_its_local_end() -> None:
+    # Mondays 22:00 until Tuesday 06:00, New York time (EST in January: UTC-5).
+    nights = roster(
+        "America/New_York",
+        layer(
+            ["alice"],
+            starts_on="2025-01-01",
+            restrictions=[{"days": ["mon"], "start": "22:00", "end": "06:00"}],
+        ),
+    )
+    monday_11pm = utc(2025, 1, 7, 4)
+    assert nights.on_call(monday_11pm).user_id == "alice"
+    assert nights.on_call(monday_11pm).until == utc(2025, 1, 7, 11)  # Tuesday 06:00 local
+    tuesday_2am = utc(2025, 1, 7, 7)
+    assert nights.on_call(tuesday_2am).until == utc(2025, 1, 7, 11)
+    sunday_noon = utc(2025, 1, 12, 17)
+    assert nights.on_call(sunday_noon).user_id is None
+    assert nights.on_call(sunday_noon).until == utc(2025, 1, 14, 3)  # Monday 22:00 local

@@ -112,3 +112,11 @@ def test_working_hours_start_and_end_at_their_minutes() -> None:
     assert (
         working_seconds(calendar, monday_8am, datetime(2026, 3, 2, 18, 0, tzinfo=UTC)) == (9 * 60 + 15) * 60
     )
+
+
+def test_a_calendar_far_west_of_utc_counts_the_rest_of_its_local_day() -> None:
+    # 15:00 on Wednesday in Honolulu (UTC-10) is already Thursday in UTC; two working hours are left today.
+    calendar = BusinessHours(timezone="Pacific/Honolulu", start="09:00", end="17:00")
+    wednesday_3pm = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
+    assert add_working_time(calendar, wednesday_3pm, 3600) == datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
+    assert working_seconds(calendar, wednesday_3pm, datetime(2026, 3, 5, 19, 0, tzinfo=UTC)) == 2 * 3600

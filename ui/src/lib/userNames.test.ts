@@ -16,4 +16,10 @@ describe("nameOf", () => {
     expect(nameOf(PEOPLE, "system")).toBe("system");
     expect(nameOf(undefined, "usr_ana")).toBe("usr_ana");
   });
+
+  it("takes the email of an unnamed person when the caller may list users", () => {
+    const emails = [{ id: "usr_blank", email: "blank@example.com" }];
+    expect(nameOf(PEOPLE, "usr_blank", emails)).toBe("blank@example.com");
+    expect(nameOf(PEOPLE, "usr_ana", emails)).toBe("Ana Ortiz");
+  });
 });

@@ -6,7 +6,12 @@ export interface DirectoryEntry {
   role: string;
 }
 
-export function nameOf(entries: readonly DirectoryEntry[] | undefined, id: string): string {
+/** `emails` (for roles that list users) names someone who has no name better than their id does. */
+export function nameOf(
+  entries: readonly DirectoryEntry[] | undefined,
+  id: string,
+  emails?: readonly { id: string; email: string }[],
+): string {
   const name = entries?.find((e) => e.id === id)?.name.trim();
-  return name || id;
+  return name || emails?.find((u) => u.id === id)?.email || id;
 }

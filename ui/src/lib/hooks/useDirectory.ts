@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { components } from "../../api/schema.gen";
 import { useApi } from "../../auth/AuthContext";
 import { nameOf } from "../userNames";
+import { useUsers } from "./useUsers";
 
 export type DirectoryEntry = components["schemas"]["DirectoryEntryPublic"];
 
@@ -16,8 +17,10 @@ export function useDirectory(companyId?: string) {
   });
 }
 
-/** A function from user id to name, the id until the directory has loaded or when it has no name. */
+/** A function from user id to name: else the email for roles that list users, else the id (also until
+ * the directory has loaded). */
 export function useUserName(): (id: string) => string {
   const directory = useDirectory();
-  return (id) => nameOf(directory.data, id);
+  const users = useUsers(undefined);
+  return (id) => nameOf(directory.data, id, users.data);
 }

@@ -126,7 +126,7 @@ function Technicians({ companyId }: { companyId: string }) {
         ) : shown.length === 0 ? (
           <Empty title="No one here">{category ? "Nobody has this category." : "Add users with POST /api/users."}</Empty>
         ) : (
-          <div className="overflow-x-auto">
+          <div className="overflow-x-auto" tabIndex={0} role="region" aria-labelledby="techs">
             <table className="min-w-full text-sm" data-testid="technician-table">
               <caption className="sr-only">
                 People of the company, their category, their open incidents now and their figures of the last 7 days

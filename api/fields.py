@@ -3,7 +3,9 @@ refused as a 422 with a reason, instead of failing in the database driver."""
 
 from __future__ import annotations
 
-from pydantic import AfterValidator
+import re
+
+from pydantic import AfterValidator, BeforeValidator
 
 NO_NUL = r"^[^\x00]*$"  # for Path(...) and Query(...) parameters
 
@@ -27,3 +29,17 @@ BIDI_CONTROLS = dict.fromkeys(
 
 def without_bidi_controls(value: str) -> str:
     return value.translate(BIDI_CONTROLS)
+
+
+_ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]|$)")
+
+
+def _iso_8601(value: object) -> object:
+    # Pydantic would also read a number as a Unix time; the schema promises ISO 8601 date-times only.
+    if isinstance(value, str) and not _ISO_DATE_TIME.match(value):
+        raise ValueError("expected an ISO 8601 datetime, such as 2030-01-31T09:00:00Z")
+    return value
+
+
+# For datetime query parameters: Annotated[datetime | None, IsoDateTime, Query(...)].
+IsoDateTime = BeforeValidator(_iso_8601)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Principal, ServicesDep, SessionDep
-from api.fields import NO_NUL
+from api.fields import NO_NUL, IsoDateTime
 from api.permissions import CanReadIncidents, CanRetryAlerts
 from api.tenancy import PathId, company_scope, owned_or_404
 from core.alerts.stream import Disposition, InvalidCursor, StreamFilter, alert_page, disposition_of
@@ -87,8 +87,10 @@ async def list_alerts(
     asset: Annotated[
         str | None, Query(max_length=255, pattern=NO_NUL, description="an asset's name or id")
     ] = None,
-    start: Annotated[datetime | None, Query(alias="from", description="received at or after")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="received before")] = None,
+    start: Annotated[
+        datetime | None, IsoDateTime, Query(alias="from", description="received at or after")
+    ] = None,
+    end: Annotated[datetime | None, IsoDateTime, Query(alias="to", description="received before")] = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AlertDelivery]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import SessionDep
-from api.fields import NO_NUL
+from api.fields import NO_NUL, IsoDateTime
 from api.permissions import CanReadIncidents
 from api.tenancy import company_scope
 from core.kpis.report import kpi_report
@@ -23,9 +23,9 @@ CompanyQuery = Annotated[
     Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
 ]
 FromQuery = Annotated[
-    datetime | None, Query(alias="from", description="inclusive; default: 7 days before `to`")
+    datetime | None, IsoDateTime, Query(alias="from", description="inclusive; default: 7 days before `to`")
 ]
-ToQuery = Annotated[datetime | None, Query(alias="to", description="exclusive; default: now")]
+ToQuery = Annotated[datetime | None, IsoDateTime, Query(alias="to", description="exclusive; default: now")]
 
 
 def _window(start: datetime | None, end: datetime | None, bucket: Bucket) -> KpiWindow:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import SessionDep
-from api.fields import NO_NUL
+from api.fields import NO_NUL, IsoDateTime
 from api.permissions import CanReadIncidents
 from api.tenancy import company_scope
 from core.remediation.figures import InvalidRange, RemediationFigures, remediation_figures
@@ -24,8 +24,12 @@ async def figures(
         str | None,
         Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
     ] = None,
-    since: Annotated[datetime | None, Query(description="default: 30 days before `until`")] = None,
-    until: Annotated[datetime | None, Query(description="default: now; the range excludes it")] = None,
+    since: Annotated[
+        datetime | None, IsoDateTime, Query(description="default: 30 days before `until`")
+    ] = None,
+    until: Annotated[
+        datetime | None, IsoDateTime, Query(description="default: now; the range excludes it")
+    ] = None,
 ) -> RemediationFigures:
     """Incidents and how many healed themselves, approvals and how long they waited, and each runbook's
     success, over [since, until); naive times are UTC. Another tenant's `company_id` answers 404."""

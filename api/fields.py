@@ -31,12 +31,15 @@ def without_bidi_controls(value: str) -> str:
     return value.translate(BIDI_CONTROLS)
 
 
-def _iso_8601_only(value: object) -> object:
-    # Pydantic would also read "1700000000" or "-1.5e-155" as a Unix time: the schema promises ISO 8601.
-    if isinstance(value, str) and not ISO_DATE.match(value):
-        raise ValueError("expected an ISO 8601 date-time, such as 2026-01-05T00:00:00Z")
+_ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]|$)")
+
+
+def _iso_8601(value: object) -> object:
+    # Pydantic would also read a number as a Unix time; the schema promises ISO 8601 date-times only.
+    if isinstance(value, str) and not _ISO_DATE_TIME.match(value):
+        raise ValueError("expected an ISO 8601 datetime, such as 2030-01-31T09:00:00Z")
     return value
 
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-IsoDateTime = BeforeValidator(_iso_8601_only)  # for datetime query parameters: Annotated[datetime, ...]
+# For datetime query parameters: Annotated[datetime | None, IsoDateTime, Query(...)].
+IsoDateTime = BeforeValidator(_iso_8601)

@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Principal, ServicesDep, SessionDep
-from api.fields import NoNul
+from api.fields import IsoDateTime, NoNul
 from api.permissions import CanActOnIncidents, CanReadIncidents
 from api.tenancy import ScopedIncident, incident_or_404, scoped
 from core.audit import record
@@ -154,8 +154,8 @@ async def list_incidents(
     q: Annotated[
         str | None, Query(max_length=200, description="text in asset, signature or an alert")
     ] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Annotated[datetime | None, IsoDateTime] = None,
+    created_to: Annotated[datetime | None, IsoDateTime] = None,
     sort: IncidentSort = "updated",
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

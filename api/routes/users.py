@@ -14,9 +14,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from api.deps import ServicesDep, SessionDep
 from api.fields import NO_NUL, NoNul
-from api.permissions import CanManageUsers, CanReadUsers
-from api.tenancy import ScopedUser, visible_company_ids
+from api.permissions import CanManageUsers, CanReadIncidents, CanReadUsers
+from api.tenancy import ScopedUser, company_scope, visible_company_ids
 from core.accounts import service as accounts
+from core.accounts.directory import directory
 from core.accounts.password_policy import MAX_LENGTH, pydantic_check
 from core.accounts.roles import Role
 from core.accounts.service import UserChanges
@@ -148,6 +149,27 @@ async def list_users(
         offset=offset,
     )
     return [to_public(a.user, visible_company_ids(principal, a.company_ids)) for a in found]
+
+
+class DirectoryEntryPublic(BaseModel):
+    id: str
+    name: str = Field(description="may be empty: show the id then")
+    role: Role
+
+
+@router.get("/directory", response_model=list[DirectoryEntryPublic])
+async def user_directory(
+    principal: CanReadIncidents,
+    session: SessionDep,
+    company_id: Annotated[
+        str | None,
+        Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
+    ] = None,
+) -> list[DirectoryEntryPublic]:
+    """Names for the user ids on incidents, timelines and schedules, for every role: the members of your
+    companies and the MSP administrators; no emails. Another tenant's `company_id` answers 404."""
+    scope = await company_scope(session, principal, company_id)
+    return [DirectoryEntryPublic(id=e.id, name=e.name, role=e.role) for e in await directory(session, scope)]
 
 
 @router.post("", response_model=UserPublic, status_code=201, responses={409: {"description": "email taken"}})

@@ -3,7 +3,7 @@ times kept as ISO text in JSON, and continuous percentiles per bucket and in tot
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,9 +63,11 @@ async def percentiles_by(
     bucket: ColumnElement[Any],
     values: Mapping[str, ColumnElement[Any]],
     where: Sequence[ColumnElement[bool]],
+    key: Callable[[Any], Any] = as_utc,
 ) -> dict[Any, dict[str, Percentiles]]:
     """Median and p90 of each of `values` (NULLs left out), interpolated like percentile_cont, per bucket
-    start and for TOTAL.
+    start and for TOTAL. `bucket` may be any grouping column; `key` turns its values into the keys of the
+    answer (bucket starts by default).
 
     PostgreSQL has percentile_cont, and grouping sets for buckets and total in one pass. SQLite has
     neither, so each row is ranked within its group (ROW_NUMBER) and the two ranks around position
@@ -78,17 +80,17 @@ async def percentiles_by(
             rows.c.g,
             *(func.percentile_cont(q).within_group(rows.c[n]) for n in values for q in _QUANTILES),
         ).group_by(func.grouping_sets(rows.c.g, tuple_()))
-        for is_total, key, *quantiles in await session.execute(query):
+        for is_total, group, *quantiles in await session.execute(query):
             pairs = zip(quantiles[::2], quantiles[1::2], strict=True)
-            found[TOTAL if is_total else as_utc(key)] = {
+            found[TOTAL if is_total else key(group)] = {
                 name: Percentiles(median=_seconds(p50), p90=_seconds(p90))
                 for name, (p50, p90) in zip(values, pairs, strict=True)
             }
         return found
     for group in (bucket, literal_column(f"'{TOTAL}'")):
         for name, value in values.items():
-            for key, p50, p90 in await session.execute(_ranked_percentiles(group, value, where)):
-                point = found.setdefault(key if key == TOTAL else as_utc(key), {})
+            for found_key, p50, p90 in await session.execute(_ranked_percentiles(group, value, where)):
+                point = found.setdefault(found_key if found_key == TOTAL else key(found_key), {})
                 point[name] = Percentiles(median=_seconds(p50), p90=_seconds(p90))
     return {key: {n: point.get(n, Percentiles()) for n in values} for key, point in found.items()}
 
@@ -115,3 +117,13 @@ def _interpolated(ranked: Any, fraction: float) -> ColumnElement[Any]:
 
 def _seconds(value: float | None) -> float | None:
     return None if value is None else round(float(value), 3)
+
+
+def json_time_within(dialect: str, iso_text: ColumnElement[Any], start: datetime, end: datetime) -> Any:
+    """An ISO 8601 time held as JSON text lies in [start, end); false when missing."""
+    if dialect == POSTGRESQL:
+        moment = json_time(dialect, iso_text)
+        return (moment >= start) & (moment < end)
+    # SQLite compares text, and JSON spells times unlike the bound parameters: compare Julian days.
+    moment = func.julianday(iso_text)
+    return (moment >= func.julianday(start.isoformat())) & (moment < func.julianday(end.isoformat()))

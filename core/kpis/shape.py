@@ -78,3 +78,33 @@ class KpiReport(BaseModel):
     )
 
     model_config = ConfigDict(populate_by_name=True, json_schema_serialization_defaults_required=True)
+
+
+class TechnicianFigures(BaseModel):
+    """One assignee's incidents. Range figures count what happened in the range, whenever it opened."""
+
+    model_config = ANSWERED_IN_FULL
+
+    user_id: str
+    open_now: int = Field(0, description="assigned to them and open now (new, in progress, escalated)")
+    resolved: int = Field(0, description="assigned to them and resolved in the range")
+    mtta_median_seconds: float | None = Field(
+        None, description="created -> acknowledged, of their incidents acknowledged in the range"
+    )
+    mttr_median_seconds: float | None = Field(
+        None, description="created -> resolved, of their incidents resolved in the range"
+    )
+    sla_breaches: int = Field(
+        0, description="SLA clocks (response, resolution) of their incidents that breached in the range"
+    )
+
+
+class TechnicianReport(BaseModel):
+    company_id: str | None = Field(description="null: every company of the caller")
+    from_: datetime = Field(alias="from", description="inclusive")
+    to: datetime = Field(description="exclusive")
+    technicians: list[TechnicianFigures] = Field(
+        description="every assignee with an open incident or something in the range, by user id"
+    )
+
+    model_config = ConfigDict(populate_by_name=True, json_schema_serialization_defaults_required=True)

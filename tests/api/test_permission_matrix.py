@@ -327,6 +327,8 @@ async def _company_query(call: Call) -> dict[str, str]:
 QUERY_FIXTURES: dict[tuple[str, str], tuple[Scope, Callable[[Call], Awaitable[dict[str, str]]]]] = {
     ("GET", "/api/remediation/figures"): (Scope.TENANT, _company_query),
     ("GET", "/api/kpis"): (Scope.TENANT, _company_query),
+    ("GET", "/api/kpis/technicians"): (Scope.TENANT, _company_query),
+    ("GET", "/api/users/directory"): (Scope.TENANT, _company_query),
     ("GET", "/api/alerts"): (Scope.TENANT, _company_query),
 }
 

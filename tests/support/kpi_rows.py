@@ -65,15 +65,23 @@ class KpiRows:
         resolution: str | None = None,
         approved: bool = False,
         sla_breached: tuple[bool, bool] | None = None,
+        breached_at: tuple[datetime | None, datetime | None] | None = None,
+        assignee: str | None = None,
     ) -> str:
+        """`breached_at` (response, resolution) implies `sla_breached` for the clocks it dates."""
         incident_id = _id("incident")
         sla: dict[str, Any] | None = None
+        if breached_at is not None:
+            sla_breached = (breached_at[0] is not None, breached_at[1] is not None)
         if sla_breached is not None:
             sla = {
                 "response": {"kind": "response", "target_s": 900, "breached": sla_breached[0]},
                 "resolution": {"kind": "resolution", "target_s": 14400, "breached": sla_breached[1]},
                 "paused": False,
             }
+            for clock, moment in zip(("response", "resolution"), breached_at or (None, None), strict=True):
+                if moment is not None:  # as the workflow stores it: pydantic's JSON, UTC with a Z
+                    sla[clock]["breached_at"] = moment.isoformat().replace("+00:00", "Z")
         self.session.add(
             Incident(
                 id=incident_id,
@@ -81,6 +89,7 @@ class KpiRows:
                 aggregation_key=incident_id,
                 generation=1,
                 status="resolved" if resolve_after is not None else status,
+                assigned_to=assignee,
                 severity="high",
                 priority_score=50,
                 alert_count=1,

@@ -1,12 +1,14 @@
-"""The technicians page in Chromium against the real stack: people with their category and the incident
-on-call assignment gave them, who is on call now, and a shift swap added in the schedule editor (refused
-first while it ends before it starts) that changes who is on call."""
+"""The technicians page in Chromium against the real stack: people with their category and the figures of
+the incident on-call assignment gave them, who is on call now (by name, for a technician too, who may not
+list users), and a shift swap added in the schedule editor (refused first while it ends before it starts)
+that changes who is on call."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from core.accounts.roles import Role
 from tests.support.browser import screenshot, serious_accessibility_violations, sign_in
@@ -20,7 +22,9 @@ def _local(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 
-async def test_people_on_call_now_and_a_shift_swap_from_the_editor(web: Stack, page: Page) -> None:
+async def test_people_figures_on_call_now_and_a_shift_swap_from_the_editor(
+    web: Stack, page: Page, browser: Browser
+) -> None:
     creds = await web.company()
     msp = await web.user(Role.msp_admin, [])
     alice = await web.user(Role.technician, [creds.id])
@@ -28,7 +32,9 @@ async def test_people_on_call_now_and_a_shift_swap_from_the_editor(web: Stack, p
     as_msp = bearer(msp["access_token"])
     for user, category in ((alice, "Network"), (bob, "Database")):
         answer = await web.http.put(
-            f"{web.url}/api/users/{user['id']}", json={"category": category}, headers=as_msp
+            f"{web.url}/api/users/{user['id']}",
+            json={"category": category, "name": f"{category} person"},
+            headers=as_msp,
         )
         assert answer.status_code == 200, answer.text
     layer = {
@@ -46,14 +52,23 @@ async def test_people_on_call_now_and_a_shift_swap_from_the_editor(web: Stack, p
     assert made.status_code == 201, made.text
     incident_id = await open_incident(web, creds, asset="switch-1")
     await until(web, msp, incident_id, lambda i: i["assigned_to"] == alice["id"])
+    acked = await web.http.post(
+        f"{web.url}/api/incidents/{incident_id}/acknowledge", headers=bearer(alice["access_token"])
+    )
+    assert acked.status_code == 200, acked.text
 
     await sign_in(page, web.url, msp)
     await page.goto(f"{web.url}/technicians?company={creds.id}")
-    await expect(page.get_by_test_id("on-call-now")).to_contain_text(f"Network on-call: {alice['email']}")
+    await expect(page.get_by_test_id("on-call-now")).to_contain_text("Network on-call: Network person")
     people = page.get_by_test_id("technician-table")
     alice_row = people.get_by_role("row").filter(has_text=alice["email"])
     await expect(alice_row).to_contain_text("Network")
-    await expect(alice_row.get_by_test_id("assigned-counts")).to_have_text("1 open · 0 resolved")
+    # Open now, resolved, MTTA and MTTR medians, SLA breaches: acknowledged, so an MTTA and no MTTR.
+    figures = alice_row.get_by_test_id("technician-figure")
+    await expect(figures).to_have_text(["1", "0", re.compile(r"^\d+ s$"), "—", "0"])
+    await expect(
+        people.get_by_role("row").filter(has_text=bob["email"]).get_by_test_id("technician-figure")
+    ).to_have_text(["0", "0", "—", "—", "0"])
     await page.get_by_label("Category").select_option("Database")
     await expect(people.get_by_role("row").filter(has_text=alice["email"])).to_have_count(0)
     await expect(people.get_by_role("row").filter(has_text=bob["email"])).to_have_count(1)
@@ -76,10 +91,25 @@ async def test_people_on_call_now_and_a_shift_swap_from_the_editor(web: Stack, p
     await page.get_by_label("Override 1: until").fill(_local(now + timedelta(days=1)))
     await page.get_by_role("button", name="Save schedule").click()
     await expect(page.get_by_test_id("schedule-list")).to_contain_text(
-        f"Swap: {bob['email']} for {alice['email']}"
+        "Swap: Database person for Network person"
     )
     now_on_call = page.get_by_test_id("on-call-now")
-    await expect(now_on_call).to_contain_text(f"Network on-call: {bob['email']}")
+    await expect(now_on_call).to_contain_text("Network on-call: Database person")
     await expect(now_on_call).to_contain_text("override")
     answer = await web.http.get(f"{web.url}/api/oncall/{creds.id}/now", headers=as_msp)
     assert answer.json()["user_ids"] == [bob["id"]]
+
+    # A technician may not list users (no emails), yet reads names and figures from the directory.
+    as_alice = await browser.new_context()
+    try:
+        mine = await as_alice.new_page()
+        await sign_in(mine, web.url, alice)
+        await mine.goto(f"{web.url}/technicians?company={creds.id}")
+        await expect(mine.get_by_test_id("on-call-now")).to_contain_text("Network on-call: Database person")
+        row = mine.get_by_test_id("technician-table").get_by_role("row").filter(has_text="Network person")
+        await expect(row.get_by_test_id("technician-figure").first).to_have_text("1")
+        await expect(mine.get_by_test_id("technician-table")).not_to_contain_text(alice["email"])
+        assert await serious_accessibility_violations(mine) == []
+        await screenshot(mine, "technicians-as-technician")
+    finally:
+        await as_alice.close()

@@ -12,6 +12,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from core.accounts.roles import Role
 from tests.support.browser import live, screenshot, serious_accessibility_violations, sign_in
 from tests.support.healing import Trace, open_incident, remediation_is, runbook, tenant, until
+from tests.support.signin import bearer
 from tests.support.stack import Stack, accepted, alert_body, make_stack
 
 
@@ -71,6 +72,10 @@ async def test_an_approver_approves_a_medium_risk_runbook_and_sees_the_run_and_r
 ) -> None:
     trace = Trace(tmp_path)
     creds, admin, tech = await tenant(web)
+    named = await web.http.put(
+        f"{web.url}/api/users/{tech['id']}", json={"name": "Tess Tech"}, headers=bearer(admin["access_token"])
+    )
+    assert named.status_code == 200, named.text
     await runbook(web, admin, creds.id, risk_level="medium", actions=[trace.cmd("restarted")])
     await sign_in(page, web.url, tech)
     await live(page)
@@ -98,6 +103,10 @@ async def test_an_approver_approves_a_medium_risk_runbook_and_sees_the_run_and_r
     await expect(page.get_by_test_id("resolution")).to_contain_text("auto remediated", timeout=30_000)
     await expect(page.get_by_test_id("run")).to_contain_text("restarted")
     await expect(page.get_by_test_id("run")).to_contain_text("go ahead")
+    # Names, not user ids, though a technician may not list users: from the directory.
+    await expect(page.get_by_test_id("run")).to_contain_text("approved by Tess Tech")
+    await expect(page.get_by_test_id("timeline")).to_contain_text("by Tess Tech")
+    await expect(page.get_by_test_id("timeline")).not_to_contain_text(tech["id"])
     assert trace.lines() == ["restarted"]
     assert await serious_accessibility_violations(page) == []
     await screenshot(page, "incident-resolved")

@@ -18,6 +18,7 @@ import {
 } from "../lib/auditFilters";
 import { downloadFile } from "../lib/download";
 import { companyName, useCompanies } from "../lib/hooks/useCompanies";
+import { useUserName } from "../lib/hooks/useDirectory";
 import { formatTime } from "../lib/time";
 
 export function AuditPage() {
@@ -26,6 +27,7 @@ export function AuditPage() {
   const [params, setParams] = useSearchParams();
   const filters = auditFiltersFromSearch(params);
   const companies = useCompanies();
+  const name = useUserName();
   const [exportError, setExportError] = useState<string | null>(null);
   const [exporting, setExporting] = useState(false);
   const log = useQuery({
@@ -88,7 +90,10 @@ export function AuditPage() {
                   {log.data.items.map((e) => (
                     <tr key={e.id}>
                       <td className="px-3 py-2 whitespace-nowrap">{formatTime(e.at)}</td>
-                      <td className="px-3 py-2 font-mono text-xs">{e.actor}</td>
+                      <td className="px-3 py-2">
+                        {name(e.actor)}
+                        {name(e.actor) !== e.actor && <span className="block font-mono text-xs text-slate-600">{e.actor}</span>}
+                      </td>
                       <td className="px-3 py-2 font-mono text-xs">{e.action}</td>
                       <td className="px-3 py-2">{e.company_id ? companyName(companies.data, e.company_id) : "—"}</td>
                       <td className="px-3 py-2 font-mono text-xs">

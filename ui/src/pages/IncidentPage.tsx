@@ -9,6 +9,7 @@ import { SeverityBadge, StatusBadge } from "../components/badges";
 import { ActionBar } from "../components/incident/ActionBar";
 import { DecisionPanel, RunPanel, SlaPanel, Timeline } from "../components/incident/Panels";
 import { ErrorState, Loading, NotAvailable } from "../components/states";
+import { useUserName } from "../lib/hooks/useDirectory";
 import { formatTime } from "../lib/time";
 import { useLiveEvents } from "../live/LiveContext";
 import type { LiveEvent } from "../live/socket";
@@ -20,6 +21,7 @@ export function IncidentPage() {
   const { incidentId = "" } = useParams();
   const api = useApi();
   const [output, setOutput] = useState<LiveEvent[]>([]);
+  const name = useUserName();
   const incident = useQuery({
     queryKey: ["incident", incidentId],
     queryFn: () => api.get<IncidentDetail>(`/api/incidents/${encodeURIComponent(incidentId)}`),
@@ -59,7 +61,7 @@ export function IncidentPage() {
           <span>· {i.alert_count} alert{i.alert_count === 1 ? "" : "s"}</span>
           <span>· priority {i.priority_score}</span>
           <span>· opened {formatTime(i.created_at)}</span>
-          {i.assigned_to && <span>· assigned to {i.assigned_to}</span>}
+          {i.assigned_to && <span data-testid="assignee">· assigned to {name(i.assigned_to)}</span>}
           {i.acknowledged_at && <span>· acknowledged {formatTime(i.acknowledged_at)}</span>}
           {i.escalated && <span>· escalated (level {i.escalation_level})</span>}
           {i.resolution && <span data-testid="resolution">· resolution: {i.resolution.replaceAll("_", " ")}</span>}

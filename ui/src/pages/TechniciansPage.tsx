@@ -1,16 +1,17 @@
-// Technicians of a company with their categories and assigned incidents, who is on call now, and the
+// Technicians of a company with their categories and per-technician figures (last 7 days), who is on call now, and the
 // company's on-call schedules with their editor.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useSearchParams } from "react-router";
-import type { CompanyOnCall, Schedule, User } from "../api/pageTypes";
+import type { CompanyOnCall, Schedule } from "../api/pageTypes";
 import { useApi, useAuth } from "../auth/AuthContext";
 import { Field } from "../components/forms/Field";
 import { Empty, ErrorState, Loading, PageHeader } from "../components/states";
 import { ScheduleEditor } from "../components/technicians/ScheduleEditor";
-import { AssignedCounts } from "../components/technicians/TechnicianFigures";
+import { FIGURE_HEADINGS, FigureCells, useTechnicianFigures } from "../components/technicians/TechnicianFigures";
 import { companyName, useCompanies } from "../lib/hooks/useCompanies";
-import { userName, useUsers } from "../lib/hooks/useUsers";
+import { useDirectory, useUserName } from "../lib/hooks/useDirectory";
+import { useUsers } from "../lib/hooks/useUsers";
 import { formatTime } from "../lib/time";
 
 export function TechniciansPage() {
@@ -50,7 +51,7 @@ export function TechniciansPage() {
 
 function OnCallNow({ companyId }: { companyId: string }) {
   const api = useApi();
-  const users = useUsers(companyId);
+  const name = useUserName();
   const now = useQuery({
     queryKey: ["oncall-now", companyId],
     queryFn: () => api.get<CompanyOnCall>(`/api/oncall/${companyId}/now`),
@@ -70,7 +71,7 @@ function OnCallNow({ companyId }: { companyId: string }) {
           {now.data.schedules.map((s) => (
             <li key={s.schedule_id}>
               <span className="font-medium">{s.name}</span>:{" "}
-              {s.user_id ? userName(users.data, s.user_id) : "nobody"}
+              {s.user_id ? name(s.user_id) : "nobody"}
               {s.until && <> until {formatTime(s.until)}</>}
               {s.by_override && <span className="ml-2 rounded bg-sky-100 px-1.5 text-xs text-sky-950">override</span>}
             </li>
@@ -81,59 +82,78 @@ function OnCallNow({ companyId }: { companyId: string }) {
   );
 }
 
+interface Person {
+  id: string;
+  name: string;
+  role: string;
+  email?: string;
+  category?: string | null;
+  disabled?: boolean;
+}
+
 function Technicians({ companyId }: { companyId: string }) {
   const { can } = useAuth();
+  // Administrators list users with their emails and categories; other roles get the directory's names.
+  const listsUsers = can("users:read");
   const users = useUsers(companyId);
+  const directory = useDirectory(companyId);
+  const people = listsUsers ? users : directory;
+  const figures = useTechnicianFigures(companyId);
   const [category, setCategory] = useState("");
-  if (!can("users:read"))
-    return <p className="text-sm text-slate-600">Your role does not list users; on-call and schedules show their ids.</p>;
-  const categories = [...new Set((users.data ?? []).map((u) => u.category).filter((c): c is string => Boolean(c)))].sort();
-  const shown = (users.data ?? []).filter((u) => !category || u.category === category);
+  const everyone: Person[] = people.data ?? [];
+  const categories = [...new Set(everyone.map((u) => u.category).filter((c): c is string => Boolean(c)))].sort();
+  const shown = everyone.filter((u) => !category || u.category === category);
   return (
     <section className="card" aria-labelledby="techs">
       <div className="flex flex-wrap items-end justify-between gap-3">
         <h2 id="techs" className="text-lg font-semibold">People</h2>
-        <Field label="Category">
-          <select value={category} onChange={(e) => setCategory(e.target.value)}>
-            <option value="">All categories</option>
-            {categories.map((c) => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        </Field>
+        {listsUsers && (
+          <Field label="Category">
+            <select value={category} onChange={(e) => setCategory(e.target.value)}>
+              <option value="">All categories</option>
+              {categories.map((c) => (
+                <option key={c}>{c}</option>
+              ))}
+            </select>
+          </Field>
+        )}
       </div>
       <div className="mt-3">
-        {users.isPending ? (
+        {people.isPending ? (
           <Loading what="technicians" />
-        ) : users.isError ? (
-          <ErrorState error={users.error} what="technicians" retry={() => void users.refetch()} />
+        ) : people.isError ? (
+          <ErrorState error={people.error} what="technicians" retry={() => void people.refetch()} />
         ) : shown.length === 0 ? (
           <Empty title="No one here">{category ? "Nobody has this category." : "Add users with POST /api/users."}</Empty>
         ) : (
-          <div className="overflow-x-auto">
+          <div className="overflow-x-auto" tabIndex={0} role="region" aria-labelledby="techs">
             <table className="min-w-full text-sm" data-testid="technician-table">
-              <caption className="sr-only">People of the company, their category and assigned incidents</caption>
+              <caption className="sr-only">
+                People of the company, their category, their open incidents now and their figures of the last 7 days
+              </caption>
               <thead className="bg-slate-100 text-left">
                 <tr>
                   <th scope="col" className="px-3 py-2">Name</th>
                   <th scope="col" className="px-3 py-2">Role</th>
-                  <th scope="col" className="px-3 py-2">Category</th>
-                  <th scope="col" className="px-3 py-2">Assigned incidents</th>
+                  {listsUsers && <th scope="col" className="px-3 py-2">Category</th>}
+                  {FIGURE_HEADINGS.map((h) => (
+                    <th key={h} scope="col" className="px-3 py-2 whitespace-nowrap">
+                      {h}
+                    </th>
+                  ))}
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-200">
-                {shown.map((u: User) => (
-                  <tr key={u.id}>
+                {shown.map((u) => (
+                  <tr key={u.id} data-user-id={u.id}>
                     <td className="px-3 py-2">
-                      <span className="font-medium">{u.name || u.email}</span>
-                      <span className="block text-xs text-slate-600">{u.email}</span>
+                      <span className="font-medium">{u.name || u.email || u.id}</span>
+                      {u.email && <span className="block text-xs text-slate-600">{u.email}</span>}
                       {u.disabled && <span className="rounded bg-slate-200 px-1.5 text-xs">disabled</span>}
                     </td>
                     <td className="px-3 py-2">{u.role.replace("_", " ")}</td>
-                    <td className="px-3 py-2">{u.category ?? "—"}</td>
-                    <td className="px-3 py-2">
-                      <AssignedCounts companyId={companyId} userId={u.id} />
-                    </td>
+                    {listsUsers && <td className="px-3 py-2">{u.category ?? "—"}</td>}
+                    <FigureCells figures={figures.data?.get(u.id)} state={figures.status} />
                   </tr>
                 ))}
               </tbody>
@@ -161,7 +181,7 @@ function Schedules({ companyId, companyLabel }: { companyId: string; companyLabe
     void queryClient.invalidateQueries({ queryKey: ["schedules", companyId] });
     void queryClient.invalidateQueries({ queryKey: ["oncall-now", companyId] });
   };
-  const name = (id: string) => userName(users.data, id);
+  const name = useUserName();
 
   return (
     <section className="card" aria-labelledby="schedules">

@@ -4,7 +4,8 @@ import { useState, type FormEvent } from "react";
 import type { Chain, Company } from "../../api/pageTypes";
 import { useApi, useAuth } from "../../auth/AuthContext";
 import { fieldErrorsOf, NO_ERRORS, type FieldErrors } from "../../lib/fieldErrors";
-import { userName, useUsers } from "../../lib/hooks/useUsers";
+import { useUserName } from "../../lib/hooks/useDirectory";
+import { useUsers } from "../../lib/hooks/useUsers";
 import { Field, FormErrors } from "../forms/Field";
 import { ErrorState, Loading } from "../states";
 
@@ -27,11 +28,10 @@ export function EscalationChain({ company }: { company: Company }) {
     queryKey: ["escalation-chains", company.id],
     queryFn: () => api.get<Chain[]>("/api/escalation-chains", { company_id: company.id }),
   });
-  const users = useUsers(company.id);
+  const name = useUserName();
   if (chains.isPending) return <Loading what="the escalation chain" />;
   if (chains.isError) return <ErrorState error={chains.error} what="the escalation chain" retry={() => void chains.refetch()} />;
   const chain = chains.data[0];
-  const name = (id: string) => userName(users.data, id);
   return (
     <div className="space-y-4">
       <section className="card" aria-labelledby="chain">

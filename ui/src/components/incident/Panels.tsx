@@ -3,6 +3,7 @@
 import type { components } from "../../api/schema.gen";
 import type { IncidentDetail } from "../../api/types";
 import { describeClock, slaClocks, type ClockState } from "../../lib/countdown";
+import { useUserName } from "../../lib/hooks/useDirectory";
 import { formatTime, useNow } from "../../lib/time";
 import type { LiveEvent } from "../../live/socket";
 
@@ -71,6 +72,7 @@ export function RunPanel({ incident, live }: { incident: IncidentDetail; live: L
   const run = incident.remediation;
   if (!run) return null;
   const steps = mergeSteps(run.steps ?? [], run.run_id, live);
+  const name = useUserName();
   return (
     <section aria-labelledby="run-title" className="card" data-testid="run">
       <h2 id="run-title" className="text-lg font-semibold">
@@ -78,7 +80,7 @@ export function RunPanel({ incident, live }: { incident: IncidentDetail; live: L
       </h2>
       <p className="mt-1 text-sm">
         Status: <strong data-testid="run-status">{run.status.replace("_", " ")}</strong> · {run.risk_level} risk
-        {run.approval.decided_by && ` · ${run.approval.approved ? "approved" : "rejected"} by ${run.approval.decided_by}`}
+        {run.approval.decided_by && ` · ${run.approval.approved ? "approved" : "rejected"} by ${name(run.approval.decided_by)}`}
         {run.approval.comment && ` (“${run.approval.comment}”)`}
       </p>
       {run.error && <p className="mt-1 text-sm text-red-800">{run.error}</p>}
@@ -155,6 +157,7 @@ function describeEntry(entry: TimelineEntry): string {
 }
 
 export function Timeline({ entries }: { entries: TimelineEntry[] }) {
+  const name = useUserName();
   if (entries.length === 0) return <p className="text-sm text-slate-700">Nothing has happened yet.</p>;
   return (
     <ol className="relative space-y-3 border-l border-slate-300 pl-4" data-testid="timeline">
@@ -162,7 +165,7 @@ export function Timeline({ entries }: { entries: TimelineEntry[] }) {
         <li key={`${entry.at}:${i}`}>
           <p className="text-sm">
             <span className="font-medium">{(entry.action || entry.kind).replaceAll("_", " ")}</span>
-            {entry.actor && <span className="text-slate-700"> by {entry.actor}</span>}
+            {entry.actor && <span className="text-slate-700"> by {name(entry.actor)}</span>}
             <span className="text-slate-600"> · {formatTime(entry.at)}</span>
           </p>
           {describeEntry(entry) && <p className="text-sm whitespace-pre-wrap text-slate-800">{describeEntry(entry)}</p>}

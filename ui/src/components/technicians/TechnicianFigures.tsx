@@ -1,25 +1,45 @@
-// Per-technician figures from what the API has: incidents assigned to them (GET /api/incidents
-// ?assignee=), all and resolved. There is no per-technician MTTA/MTTR endpoint, so none is shown.
+// Per-technician figures of one company over the last 7 days (GET /api/kpis/technicians): one query for
+// the whole table; someone without a row has nothing open and nothing in the range.
 import { useQuery } from "@tanstack/react-query";
-import type { IncidentPage } from "../../api/types";
+import type { components } from "../../api/schema.gen";
 import { useApi } from "../../auth/AuthContext";
+import { formatSeconds } from "../../lib/time";
 
-export function AssignedCounts({ companyId, userId }: { companyId: string; userId: string }) {
+export type TechnicianFigures = components["schemas"]["TechnicianFigures"];
+type TechnicianReport = components["schemas"]["TechnicianReport"];
+
+export const FIGURE_HEADINGS = ["Open now", "Resolved (7 d)", "MTTA median", "MTTR median", "SLA breaches (7 d)"];
+
+export function useTechnicianFigures(companyId: string) {
   const api = useApi();
-  const count = (status?: string) =>
-    api.get<IncidentPage>("/api/incidents", { company_id: companyId, assignee: userId, status, limit: 1 }).then((p) => p.total);
-  const figures = useQuery({
-    queryKey: ["technician-figures", companyId, userId],
-    queryFn: async () => {
-      const [all, resolved] = await Promise.all([count(), count("resolved")]);
-      return { all, resolved, open: all - resolved };
-    },
+  return useQuery({
+    queryKey: ["technician-figures", companyId],
+    queryFn: () => api.get<TechnicianReport>("/api/kpis/technicians", { company_id: companyId }),
+    select: (report) => new Map(report.technicians.map((t) => [t.user_id, t])),
   });
-  if (figures.isPending) return <span className="text-slate-500">…</span>;
-  if (figures.isError) return <span className="text-red-800">not available</span>;
+}
+
+export function FigureCells({ figures, state }: { figures: TechnicianFigures | undefined; state: "pending" | "error" | "success" }) {
+  if (state !== "success")
+    return (
+      <td colSpan={FIGURE_HEADINGS.length} className={`px-3 py-2 ${state === "error" ? "text-red-800" : "text-slate-500"}`}>
+        {state === "error" ? "figures not available" : "…"}
+      </td>
+    );
+  const cells = [
+    String(figures?.open_now ?? 0),
+    String(figures?.resolved ?? 0),
+    formatSeconds(figures?.mtta_median_seconds),
+    formatSeconds(figures?.mttr_median_seconds),
+    String(figures?.sla_breaches ?? 0),
+  ];
   return (
-    <span data-testid="assigned-counts">
-      {figures.data.open} open · {figures.data.resolved} resolved
-    </span>
+    <>
+      {cells.map((text, i) => (
+        <td key={FIGURE_HEADINGS[i]} className="px-3 py-2 tabular-nums" data-testid="technician-figure">
+          {text}
+        </td>
+      ))}
+    </>
   );
 }

@@ -1,4 +1,4 @@
-// The users of one company (users:read), for pickers and names; empty for a role that may not list them.
+// The users of one company (users:read), for pickers; names for everyone come from useDirectory.
 import { useQuery } from "@tanstack/react-query";
 import type { User } from "../../api/pageTypes";
 import { useApi, useAuth } from "../../auth/AuthContext";
@@ -11,9 +11,4 @@ export function useUsers(companyId: string | undefined) {
     queryFn: () => api.get<User[]>("/api/users", { company_id: companyId, limit: 500 }),
     enabled: can("users:read"),
   });
-}
-
-export function userName(users: User[] | undefined, id: string): string {
-  const user = users?.find((u) => u.id === id);
-  return user ? user.name || user.email : id;
 }

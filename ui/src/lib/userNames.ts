@@ -1,0 +1,17 @@
+// Names for user ids from the directory (GET /api/users/directory): the name when there is one, else the
+// id. Ids that are not people ("system", a runbook's schedule) stay as they are.
+export interface DirectoryEntry {
+  id: string;
+  name: string;
+  role: string;
+}
+
+/** `emails` (for roles that list users) names someone who has no name better than their id does. */
+export function nameOf(
+  entries: readonly DirectoryEntry[] | undefined,
+  id: string,
+  emails?: readonly { id: string; email: string }[],
+): string {
+  const name = entries?.find((e) => e.id === id)?.name.trim();
+  return name || emails?.find((u) => u.id === id)?.email || id;
+}

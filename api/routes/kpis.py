@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
-from api.fields import NO_NUL, IsoDateTime
+from api.fields import CompanyFilter, IsoDateTime, invalid_query
 from api.permissions import CanReadIncidents
 from api.tenancy import company_scope
 from core.kpis.report import kpi_report
@@ -22,10 +22,7 @@ router = APIRouter(prefix="/api/kpis", tags=["kpis"])
 async def kpis(
     principal: CanReadIncidents,
     session: SessionDep,
-    company_id: Annotated[
-        str | None,
-        Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
-    ] = None,
+    company_id: CompanyFilter = None,
     start: Annotated[
         datetime | None,
         IsoDateTime,
@@ -45,8 +42,5 @@ async def kpis(
     try:
         window = kpi_window(start, end, bucket, datetime.now(UTC))
     except InvalidKpiRange as err:
-        # The shape of FastAPI's own validation errors, so clients parse one 422 format.
-        raise HTTPException(
-            422, [{"loc": ["query", err.field], "msg": str(err), "type": "value_error"}]
-        ) from None
+        raise invalid_query(err.field, str(err)) from None
     return await kpi_report(session, scope, window, company_id)

@@ -30,13 +30,11 @@ from process_stack import (
     Backing,
     Tenant,
     add_stack_args,
+    api_and_worker,
     backing_services,
     create_company,
-    free_port,
     process_env,
     run_cli,
-    service,
-    wait_for_api,
 )
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -153,20 +151,13 @@ async def measure(args: argparse.Namespace, backing: Backing) -> int:
     env = process_env(backing)
     await asyncio.to_thread(run_cli, env, "migrate")
     tenant = await create_company(env, "Bench")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    api_log, worker_log = backing.workdir / "api.log", backing.workdir / "worker.log"
-    with (
-        service(env, worker_log, "worker"),
-        service(env, api_log, "api", "--host", "127.0.0.1", "--port", str(port)) as api,
-    ):
-        await wait_for_api(url, api, api_log)
+    async with api_and_worker(env, backing.workdir) as running:
         client = await Client.connect(backing.temporal_address)
-        warm = await send_new_keys(url, tenant, args.warmup, rate=args.rate)
+        warm = await send_new_keys(running.url, tenant, args.warmup, rate=args.rate)
         if None in await first_tasks(client, warm.answered):
-            print(f"warm-up incidents never started; worker log:\n{worker_log.read_text()[-3000:]}")
+            print(f"warm-up incidents never started; worker log:\n{running.worker_log.read_text()[-3000:]}")
             return 1
-        sent = await send_new_keys(url, tenant, args.alerts, rate=args.rate)
+        sent = await send_new_keys(running.url, tenant, args.alerts, rate=args.rate)
         tasks = await first_tasks(client, sent.answered)
     return report(args, env, sent, tasks)
 

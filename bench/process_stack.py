@@ -72,34 +72,40 @@ async def database(args: argparse.Namespace, workdir: Path) -> AsyncIterator[str
         yield sqlalchemy_url(dsn)
 
 
+@contextlib.asynccontextmanager
+async def temporal_dev_server(data_dir: Path) -> AsyncIterator[tuple[int, int | None]]:
+    """(port, pid) of a file-backed dev server with the WAL pragmas, as `alert-whisperer dev` starts it."""
+    port = free_port()
+    server = await temporal_server.start_dev_server(
+        port=port,
+        ui_port=0,
+        db_file=data_dir / "temporal.db",
+        log_file=data_dir / "temporal.log",
+        headless=True,
+    )
+    try:
+        yield port, server.pid
+    finally:
+        await temporal_server.stop(server)
+
+
 @dataclass
 class Backing:
     """What the API and worker processes run against."""
 
     workdir: Path  # logs and data files
     database_url: str
-    temporal: asyncio.subprocess.Process
     temporal_address: str
+    temporal_pid: int | None
 
 
 @contextlib.asynccontextmanager
 async def backing_services(args: argparse.Namespace, prefix: str) -> AsyncIterator[Backing]:
     """A Temporal dev server and a database in a temporary directory, removed after unless --keep."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
-    port = free_port()
     try:
-        server = await temporal_server.start_dev_server(
-            port=port,
-            ui_port=0,
-            db_file=workdir / "temporal.db",
-            log_file=workdir / "temporal.log",
-            headless=True,
-        )
-        try:
-            async with database(args, workdir) as database_url:
-                yield Backing(workdir, database_url, server, f"127.0.0.1:{port}")
-        finally:
-            await temporal_server.stop(server)
+        async with temporal_dev_server(workdir) as (port, pid), database(args, workdir) as database_url:
+            yield Backing(workdir, database_url, f"127.0.0.1:{port}", pid)
     finally:
         if args.keep:
             print(f"logs in {workdir}")
@@ -151,6 +157,29 @@ def service(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.P
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass
+class Processes:
+    url: str  # the API's
+    api_pid: int
+    worker_pid: int
+    worker_log: Path
+
+
+@contextlib.asynccontextmanager
+async def api_and_worker(env: dict[str, str], workdir: Path) -> AsyncIterator[Processes]:
+    """`alert-whisperer worker` and `alert-whisperer api` on a free port, once the API answers; their
+    logs in `workdir`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    api_log, worker_log = workdir / "api.log", workdir / "worker.log"
+    with (
+        service(env, worker_log, "worker") as worker,
+        service(env, api_log, "api", "--host", "127.0.0.1", "--port", str(port)) as api,
+    ):
+        await wait_for_api(url, api, api_log)
+        yield Processes(url, api.pid, worker.pid, worker_log)
 
 
 async def wait_for_api(url: str, api: subprocess.Popen[bytes], log: Path) -> None:

@@ -40,13 +40,11 @@ from process_stack import (
     Backing,
     Tenant,
     add_stack_args,
+    api_and_worker,
     backing_services,
     create_company,
-    free_port,
     process_env,
     run_cli,
-    service,
-    wait_for_api,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from ws_clients import (
@@ -313,24 +311,18 @@ async def measure(args: argparse.Namespace, backing: Backing) -> int:
     )
     await asyncio.to_thread(run_cli, env, "migrate")
     tenants, users = await stack_setup(env)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    api_log, worker_log = backing.workdir / "api.log", backing.workdir / "worker.log"
     engine = create_async_engine(backing.database_url)
     try:
-        with (
-            service(env, worker_log, "worker") as worker,
-            service(env, api_log, "api", "--host", "127.0.0.1", "--port", str(port)) as api,
-        ):
-            await wait_for_api(url, api, api_log)
+        async with api_and_worker(env, backing.workdir) as running:
+            url = running.url
             tokens = [
                 (await sign_in(url, email, PASSWORD), None if companies is None else frozenset(companies))
                 for email, (_, companies) in users.items()
             ]
             status = await latency_phase(args, url, engine, tenants[0], tokens[1][0])
-            pids = {"api": api.pid, "worker": worker.pid}
-            if backing.temporal.pid is not None:
-                pids["temporal"] = backing.temporal.pid
+            pids = {"api": running.api_pid, "worker": running.worker_pid}
+            if backing.temporal_pid is not None:
+                pids["temporal"] = backing.temporal_pid
             status |= await load_phase(args, url, engine, tenants, tokens, pids)
             return status
     finally:

@@ -4,7 +4,9 @@ refused as a 422 with a reason, instead of failing in the database driver."""
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
+from fastapi import HTTPException, Query
 from pydantic import AfterValidator, BeforeValidator
 
 NO_NUL = r"^[^\x00]*$"  # for Path(...) and Query(...) parameters
@@ -43,3 +45,16 @@ def _iso_8601(value: object) -> object:
 
 # For datetime query parameters: Annotated[datetime | None, IsoDateTime, Query(...)].
 IsoDateTime = BeforeValidator(_iso_8601)
+
+
+# The optional company filter of the read-only lists and figures; `api.tenancy.company_scope` checks it.
+CompanyFilter = Annotated[
+    str | None,
+    Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
+]
+
+
+def invalid_query(name: str, message: str) -> HTTPException:
+    """A 422 for a query parameter that is well-formed but wrong (a range the wrong way round), in the
+    shape of FastAPI's own validation errors, so clients parse one 422 format."""
+    return HTTPException(422, [{"loc": ["query", name], "msg": message, "type": "value_error"}])

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -31,6 +30,7 @@ from typing import IO, Any
 import uvicorn
 from decision_load import add_bench_runbooks
 from oncall_load import add_on_call_technician
+from process_stack import temporal_dev_server
 from timings import Timings, timed_asgi, timed_client, timed_services
 
 from api.app import create_app
@@ -40,7 +40,6 @@ from core.db.migrate import upgrade_to_head
 from core.runtime import Services, build_services
 from core.settings import Settings
 from core.temporal import connect
-from worker import temporal_server
 from worker.cli import run_service
 from worker.worker import build_worker, ensure_redelivery_loop
 from workflows.policy import CompanyPolicy
@@ -105,12 +104,6 @@ class _QuietUvicorn(uvicorn.Server):
         yield
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def bench_settings(data_dir: Path, temporal_port: int, tenant_rate_limit: float) -> Settings:
     return Settings(
         database_url=f"sqlite+aiosqlite:///{(data_dir / 'alert_whisperer.db').resolve()}",
@@ -149,23 +142,6 @@ async def create_tenants(
         for tenant in (intake, deciding, without_sla):
             await add_on_call_technician(session, tenant.company_id)
     return intake, deciding, without_sla
-
-
-@contextlib.asynccontextmanager
-async def temporal_dev_server(data_dir: Path) -> AsyncIterator[tuple[int, int | None]]:
-    """(port, pid) of a file-backed dev server with the WAL pragmas, as `alert-whisperer dev` starts it."""
-    port = free_port()
-    server = await temporal_server.start_dev_server(
-        port=port,
-        ui_port=0,
-        db_file=data_dir / "temporal.db",
-        log_file=data_dir / "temporal.log",
-        headless=True,
-    )
-    try:
-        yield port, server.pid
-    finally:
-        await temporal_server.stop(server)
 
 
 @contextlib.asynccontextmanager

@@ -19,30 +19,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import secrets
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiohttp
-import asyncpg
+from process_stack import (
+    Backing,
+    Tenant,
+    add_stack_args,
+    api_and_worker,
+    backing_services,
+    create_company,
+    process_env,
+    run_cli,
+)
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+from traffic import paced, signed_headers
 
-from core.ingest.signature import sign
-from worker import temporal_server
-
-CLI = Path(sys.executable).parent / "alert-whisperer"
 TARGET_P99_S = 1.0
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -54,16 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--alerts", type=int, default=600, help="alerts sent, each opening a new incident")
     parser.add_argument("--rate", type=float, default=20.0, help="alerts per second (open loop)")
     parser.add_argument("--warmup", type=int, default=20, help="alerts sent and awaited before measuring")
-    parser.add_argument("--postgres-admin", default=POSTGRES_ADMIN, help="creates and drops its database")
-    parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead of PostgreSQL")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    add_stack_args(parser)
     return parser.parse_args(argv)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -81,60 +70,7 @@ class Sent:
     seconds: float = 0.0
 
 
-@contextlib.asynccontextmanager
-async def database(args: argparse.Namespace, workdir: Path) -> AsyncIterator[str]:
-    if args.sqlite:
-        yield f"sqlite+aiosqlite:///{workdir / 'alert_whisperer.db'}"
-        return
-    name = f"aw_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(args.postgres_admin)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = args.postgres_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-def run_cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"alert-whisperer {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
-
-
-@contextlib.contextmanager
-def service(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    with open(log, "wb") as out:
-        process = subprocess.Popen([str(CLI), *args], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-async def wait_for_api(url: str, api: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as http:
-        while True:
-            if api.poll() is not None:
-                raise RuntimeError(f"the API exited:\n{log.read_text()[-3000:]}")
-            with contextlib.suppress(aiohttp.ClientError):
-                async with http.get(f"{url}/api/agent/ping") as answer:
-                    if answer.status == 200:
-                        return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not answer within 60 s:\n{log.read_text()[-3000:]}")
-            await asyncio.sleep(0.2)
-
-
-async def send_new_keys(url: str, tenant: dict[str, str], count: int, rate: float) -> Sent:
+async def send_new_keys(url: str, tenant: Tenant, count: int, rate: float) -> Sent:
     """Open loop: alert i leaves at start + i / rate, whether or not earlier ones were answered."""
     sent = Sent()
     run = uuid.uuid4().hex[:8]
@@ -151,14 +87,7 @@ async def send_new_keys(url: str, tenant: dict[str, str], count: int, rate: floa
                     "tool_source": "bench",
                 }
             ).encode()
-            ts = str(int(time.time()))
-            headers = {
-                "Content-Type": "application/json",
-                "X-API-Key": tenant["api_key"],
-                "X-Timestamp": ts,
-                "X-Signature": sign(tenant["hmac_secret"], ts, body),
-                "X-Delivery-ID": str(uuid.uuid4()),
-            }
+            headers = signed_headers(tenant, body)
             try:
                 async with http.post(f"{url}/api/webhooks/alerts", data=body, headers=headers) as answer:
                     payload = await answer.read()
@@ -173,14 +102,7 @@ async def send_new_keys(url: str, tenant: dict[str, str], count: int, rate: floa
             else:
                 sent.unanswered.append(f"{answer.status}: {payload[:160]!r}")
 
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        tasks = []
-        for i in range(count):
-            await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
-        sent.seconds = loop.time() - start
+        sent.seconds = await paced(count, rate, one)
     return sent
 
 
@@ -221,54 +143,21 @@ def worker_settings(env: dict[str, str]) -> str:
 
 
 async def main(args: argparse.Namespace) -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="aw-first-task-"))
-    temporal_port = free_port()
-    try:
-        server = await temporal_server.start_dev_server(
-            port=temporal_port,
-            ui_port=0,
-            db_file=workdir / "temporal.db",
-            log_file=workdir / "temporal.log",
-            headless=True,
-        )
-        try:
-            async with database(args, workdir) as database_url:
-                return await measure(args, workdir, database_url, f"127.0.0.1:{temporal_port}")
-        finally:
-            await temporal_server.stop(server)
-    finally:
-        if args.keep:
-            print(f"logs in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    async with backing_services(args, "aw-first-task-") as backing:
+        return await measure(args, backing)
 
 
-async def measure(args: argparse.Namespace, workdir: Path, database_url: str, temporal_address: str) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AW_") or k.startswith("AW_WORKER_")}
-    env |= {
-        "AW_DATABASE_URL": database_url,
-        "AW_TEMPORAL_ADDRESS": temporal_address,
-        "AW_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
-        # The per-tenant limit would measure the limiter.
-        "AW_RATE_LIMIT_PER_S": "100000",
-        "AW_RATE_LIMIT_BURST": "100000",
-    }
+async def measure(args: argparse.Namespace, backing: Backing) -> int:
+    env = process_env(backing)
     await asyncio.to_thread(run_cli, env, "migrate")
-    tenant = json.loads(await asyncio.to_thread(run_cli, env, "company", "create", "Bench", "--json"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    api_log, worker_log = workdir / "api.log", workdir / "worker.log"
-    with (
-        service(env, worker_log, "worker"),
-        service(env, api_log, "api", "--host", "127.0.0.1", "--port", str(port)) as api,
-    ):
-        await wait_for_api(url, api, api_log)
-        client = await Client.connect(temporal_address)
-        warm = await send_new_keys(url, tenant, args.warmup, rate=args.rate)
+    tenant = await create_company(env, "Bench")
+    async with api_and_worker(env, backing.workdir) as running:
+        client = await Client.connect(backing.temporal_address)
+        warm = await send_new_keys(running.url, tenant, args.warmup, rate=args.rate)
         if None in await first_tasks(client, warm.answered):
-            print(f"warm-up incidents never started; worker log:\n{worker_log.read_text()[-3000:]}")
+            print(f"warm-up incidents never started; worker log:\n{running.worker_log.read_text()[-3000:]}")
             return 1
-        sent = await send_new_keys(url, tenant, args.alerts, rate=args.rate)
+        sent = await send_new_keys(running.url, tenant, args.alerts, rate=args.rate)
         tasks = await first_tasks(client, sent.answered)
     return report(args, env, sent, tasks)
 

@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
-import secrets
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from process_stack import POSTGRES_ADMIN, sqlalchemy_url, throwaway_postgres
 from sqlalchemy import text
 
 from core.db.engine import create_engine, session_factory
@@ -35,7 +34,6 @@ from core.kpis.report import kpi_report
 from core.kpis.shape import Bucket, KpiReport
 from core.kpis.window import kpi_window
 
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ALERTS_PER_INCIDENT = 20
 CHUNK = 50_000
 TARGET_S = 1.0
@@ -71,22 +69,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-@contextlib.asynccontextmanager
-async def database(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
-    name = f"aw_bench_kpis_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(args.postgres_admin)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = args.postgres_admin.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}", f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    finally:
-        if args.keep:
-            log(f"kept database {name}")
-        else:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 class Tenant:
@@ -253,7 +235,8 @@ async def main(args: argparse.Namespace) -> int:
     start = end - timedelta(days=args.days)
     measured = Tenant("co_bench", args.alerts, start, end, seed=1)
     neighbour = Tenant("co_neighbour", max(args.alerts // 10, 1), start, end, seed=2)
-    async with database(args) as (dsn, url):
+    async with throwaway_postgres(args.postgres_admin, "aw_bench_kpis", keep=args.keep) as dsn:
+        url = sqlalchemy_url(dsn)
         await asyncio.to_thread(upgrade_to_head, url)
         load_s = await load(dsn, [measured, neighbour])
         results = await time_queries(url, measured.company_id, end, args.days, args.runs)

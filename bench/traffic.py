@@ -9,8 +9,9 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from http_clients import CLIENTS, Poster, TransportError
 
@@ -21,6 +22,16 @@ SEVERITIES = ["low", "medium", "high", "critical"]
 TOOLS = ["datadog", "zabbix", "prometheus", "cloudwatch"]
 
 Advance = Callable[[], None]
+
+
+class Credentials(Protocol):
+    """A company's webhook credentials, as `alert-whisperer company create --json` prints them."""
+
+    @property
+    def api_key(self) -> str: ...
+
+    @property
+    def hmac_secret(self) -> str: ...
 
 
 WEBHOOK_PATH = "/api/webhooks/alerts"
@@ -133,7 +144,7 @@ def alert_body(prefix: str, key: int) -> bytes:
     ).encode()
 
 
-def signed_headers(tenant: Tenant, body: bytes) -> dict[str, str]:
+def signed_headers(tenant: Credentials, body: bytes) -> dict[str, str]:
     # Alerts of one key may be byte-identical within a second: v2 signs the delivery id too, so
     # each is its own signature (a sha256= one would be refused as a replay).
     timestamp, delivery_id = str(int(time.time())), uuid.uuid4().hex
@@ -188,6 +199,19 @@ async def closed_loop(tenant: Tenant, bodies: list[bytes], concurrency: int, adv
     finally:
         await poster.aclose()
     return stats
+
+
+async def paced(count: int, rate: float, one: Callable[[int], Coroutine[Any, Any, None]]) -> float:
+    """Open loop without bookkeeping: `one(i)` starts at start + i / rate whether or not earlier ones
+    have finished; returns the seconds until the last one finished."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    tasks = []
+    for i in range(count):
+        await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    return loop.time() - start
 
 
 async def open_loop(

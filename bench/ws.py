@@ -26,26 +26,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import secrets
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 from cpu import CpuMeter
-from first_task import database, free_port, percentile, run_cli, service, wait_for_api
+from first_task import percentile
+from process_stack import (
+    Backing,
+    Tenant,
+    add_stack_args,
+    api_and_worker,
+    backing_services,
+    create_company,
+    process_env,
+    run_cli,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from ws_clients import (
     Listener,
     Posted,
     Seen,
-    Tenant,
     foreign,
     incidents_of,
     missing,
@@ -54,8 +59,6 @@ from ws_clients import (
     send_alerts,
     sign_in,
 )
-
-from worker import temporal_server
 
 TARGET_P99_S = 1.0
 TRACKED = ("incident.created", "alert.correlated")
@@ -73,9 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-rate", type=float, default=5.0, help="alerts/s in the latency phase")
     parser.add_argument("--connect-concurrency", type=int, default=50, help="handshakes at a time")
     parser.add_argument("--settle", type=float, default=60.0, help="seconds to wait for late deliveries")
-    parser.add_argument("--postgres-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead of PostgreSQL")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    add_stack_args(parser)
     return parser.parse_args(argv)
 
 
@@ -282,10 +283,7 @@ async def load_phase(
 
 async def stack_setup(env: dict[str, str]) -> tuple[list[Tenant], dict[str, tuple[str, list[str] | None]]]:
     """Two companies and four users: email -> (role, companies; None for every company)."""
-    made = await asyncio.gather(
-        *(asyncio.to_thread(run_cli, env, "company", "create", f"WS {n}", "--json") for n in ("A", "B"))
-    )
-    tenants = [Tenant(**json.loads(out)) for out in made]
+    tenants = list(await asyncio.gather(*(create_company(env, f"WS {n}") for n in ("A", "B"))))
     a, b = tenants[0].id, tenants[1].id
     users: dict[str, tuple[str, list[str] | None]] = {
         "msp@bench.test": ("msp_admin", None),
@@ -304,47 +302,27 @@ async def stack_setup(env: dict[str, str]) -> tuple[list[Tenant], dict[str, tupl
     return tenants, users
 
 
-async def measure(
-    args: argparse.Namespace,
-    workdir: Path,
-    database_url: str,
-    temporal: asyncio.subprocess.Process,
-    address: str,
-) -> int:
+async def measure(args: argparse.Namespace, backing: Backing) -> int:
     # AW_WORKER_* and AW_WS_* in the environment reach the processes (AW_WS_PER_MESSAGE_DEFLATE=true).
-    passed = ("AW_WORKER_", "AW_WS_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AW_") or k.startswith(passed)}
-    env |= {
-        "AW_DATABASE_URL": database_url,
-        "AW_TEMPORAL_ADDRESS": address,
-        "AW_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
-        "AW_RATE_LIMIT_PER_S": "100000",
-        "AW_RATE_LIMIT_BURST": "100000",
-    }
+    env = process_env(backing, passed=("AW_WORKER_", "AW_WS_"))
     print(
         "API WebSocket settings: "
         + (", ".join(f"{k}={v}" for k, v in env.items() if k.startswith("AW_WS_")) or "defaults")
     )
     await asyncio.to_thread(run_cli, env, "migrate")
     tenants, users = await stack_setup(env)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    api_log, worker_log = workdir / "api.log", workdir / "worker.log"
-    engine = create_async_engine(database_url)
+    engine = create_async_engine(backing.database_url)
     try:
-        with (
-            service(env, worker_log, "worker") as worker,
-            service(env, api_log, "api", "--host", "127.0.0.1", "--port", str(port)) as api,
-        ):
-            await wait_for_api(url, api, api_log)
+        async with api_and_worker(env, backing.workdir) as running:
+            url = running.url
             tokens = [
                 (await sign_in(url, email, PASSWORD), None if companies is None else frozenset(companies))
                 for email, (_, companies) in users.items()
             ]
             status = await latency_phase(args, url, engine, tenants[0], tokens[1][0])
-            pids = {"api": api.pid, "worker": worker.pid}
-            if temporal.pid is not None:
-                pids["temporal"] = temporal.pid
+            pids = {"api": running.api_pid, "worker": running.worker_pid}
+            if backing.temporal_pid is not None:
+                pids["temporal"] = backing.temporal_pid
             status |= await load_phase(args, url, engine, tenants, tokens, pids)
             return status
     finally:
@@ -358,26 +336,8 @@ async def main(args: argparse.Namespace) -> int:
         "(a shared machine: other work moves these figures)",
         flush=True,
     )
-    workdir = Path(tempfile.mkdtemp(prefix="aw-ws-bench-"))
-    port = free_port()
-    try:
-        server = await temporal_server.start_dev_server(
-            port=port,
-            ui_port=0,
-            db_file=workdir / "temporal.db",
-            log_file=workdir / "temporal.log",
-            headless=True,
-        )
-        try:
-            async with database(args, workdir) as database_url:
-                return await measure(args, workdir, database_url, server, f"127.0.0.1:{port}")
-        finally:
-            await temporal_server.stop(server)
-    finally:
-        if args.keep:
-            print(f"logs in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    async with backing_services(args, "aw-ws-bench-") as backing:
+        return await measure(args, backing)
 
 
 if __name__ == "__main__":

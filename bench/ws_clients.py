@@ -14,21 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from process_stack import Tenant
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from traffic import paced, signed_headers
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from core.db.models import Alert, Event
-from core.ingest.signature import sign
-
-
-@dataclass
-class Tenant:
-    id: str
-    api_key: str
-    hmac_secret: str
 
 
 @dataclass
@@ -40,7 +34,7 @@ class Posted:
 
 
 async def send_alerts(url: str, tenants: list[Tenant], count: int, rate: float) -> list[Posted]:
-    """Open loop, new keys, round-robin over the tenants: alert i leaves at start + i / rate."""
+    """Open loop, new keys, round-robin over the tenants."""
     run = uuid.uuid4().hex[:8]
     posted: list[Posted] = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
@@ -56,14 +50,7 @@ async def send_alerts(url: str, tenants: list[Tenant], count: int, rate: float) 
                     "tool_source": "bench",
                 }
             ).encode()
-            ts = str(int(time.time()))
-            headers = {
-                "Content-Type": "application/json",
-                "X-API-Key": tenant.api_key,
-                "X-Timestamp": ts,
-                "X-Signature": sign(tenant.hmac_secret, ts, body),
-                "X-Delivery-ID": str(uuid.uuid4()),
-            }
+            headers = signed_headers(tenant, body)
             before = time.monotonic()
             try:
                 async with http.post(f"{url}/api/webhooks/alerts", data=body, headers=headers) as answer:
@@ -74,13 +61,7 @@ async def send_alerts(url: str, tenants: list[Tenant], count: int, rate: float) 
             fields = json.loads(payload) if answer.status in (200, 202) else {}
             posted.append(Posted(fields.get("alert_id"), fields.get("incident_id"), before, answer.status))
 
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        tasks = []
-        for i in range(count):
-            await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
+        await paced(count, rate, one)
     return posted
 
 

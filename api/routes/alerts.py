@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Principal, ServicesDep, SessionDep
-from api.fields import NO_NUL, IsoDateTime
+from api.fields import NO_NUL, CompanyFilter, IsoDateTime
 from api.permissions import CanReadIncidents, CanRetryAlerts
 from api.tenancy import PathId, company_scope, owned_or_404
 from core.alerts.stream import Disposition, InvalidCursor, StreamFilter, alert_page, disposition_of
@@ -79,10 +79,7 @@ async def list_alerts(
     principal: CanReadIncidents,
     session: SessionDep,
     response: Response,
-    company_id: Annotated[
-        str | None,
-        Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
-    ] = None,
+    company_id: CompanyFilter = None,
     disposition: Annotated[Disposition | None, Query(description="default: every alert")] = None,
     asset: Annotated[
         str | None, Query(max_length=255, pattern=NO_NUL, description="an asset's name or id")

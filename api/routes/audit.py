@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, BeforeValidator
 from sqlalchemy import func
@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from api.deps import ServicesDep, SessionDep
+from api.fields import NO_NUL, invalid_query
 from api.permissions import CanReadAudit
 from api.tenancy import scoped
 from core.db.models import AuditLog
@@ -29,8 +30,6 @@ from core.runtime import Services
 
 router = APIRouter(tags=["audit"])
 
-# PostgreSQL text cannot hold NUL; refusing it here keeps such a filter a 422 instead of a driver error.
-NO_NUL = r"^[^\x00]*$"
 ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
 CSV_BATCH = 500
 CSV_COLUMNS = (
@@ -84,12 +83,7 @@ def _in_utc(name: str, value: datetime | None) -> datetime | None:
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise _invalid(name, "datetime out of range once converted to UTC") from None
-
-
-def _invalid(name: str, message: str) -> HTTPException:
-    # The same shape as FastAPI's own validation errors, so clients parse one 422 format.
-    return HTTPException(422, [{"loc": ["query", name], "msg": message, "type": "value_error"}])
+        raise invalid_query(name, "datetime out of range once converted to UTC") from None
 
 
 async def audit_filters(
@@ -109,7 +103,7 @@ async def audit_filters(
     """The entries the caller may see that match every filter given; another tenant's company is empty."""
     since, until = _in_utc("since", since), _in_utc("until", until)
     if since is not None and until is not None and since > until:
-        raise _invalid("until", "until is before since")
+        raise invalid_query("until", "until is before since")
     query = scoped(select(AuditLog), AuditLog.company_id, principal)
     for column, value in (
         (AuditLog.company_id, company_id),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
-from api.fields import NO_NUL, IsoDateTime
+from api.fields import CompanyFilter, IsoDateTime, invalid_query
 from api.permissions import CanReadIncidents
 from api.tenancy import company_scope
 from core.kpis.report import kpi_report
@@ -18,10 +18,6 @@ from core.kpis.window import InvalidKpiRange, KpiWindow, kpi_window
 
 router = APIRouter(prefix="/api/kpis", tags=["kpis"])
 
-CompanyQuery = Annotated[
-    str | None,
-    Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
-]
 FromQuery = Annotated[
     datetime | None, IsoDateTime, Query(alias="from", description="inclusive; default: 7 days before `to`")
 ]
@@ -32,17 +28,14 @@ def _window(start: datetime | None, end: datetime | None, bucket: Bucket) -> Kpi
     try:
         return kpi_window(start, end, bucket, datetime.now(UTC))
     except InvalidKpiRange as err:
-        # The shape of FastAPI's own validation errors, so clients parse one 422 format.
-        raise HTTPException(
-            422, [{"loc": ["query", err.field], "msg": str(err), "type": "value_error"}]
-        ) from None
+        raise invalid_query(err.field, str(err)) from None
 
 
 @router.get("", response_model=KpiReport, response_model_by_alias=True)
 async def kpis(
     principal: CanReadIncidents,
     session: SessionDep,
-    company_id: CompanyQuery = None,
+    company_id: CompanyFilter = None,
     start: FromQuery = None,
     end: ToQuery = None,
     bucket: Annotated[
@@ -60,7 +53,7 @@ async def kpis(
 async def technician_kpis(
     principal: CanReadIncidents,
     session: SessionDep,
-    company_id: CompanyQuery = None,
+    company_id: CompanyFilter = None,
     start: FromQuery = None,
     end: ToQuery = None,
 ) -> TechnicianReport:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
-from api.fields import NO_NUL, IsoDateTime
+from api.fields import CompanyFilter, IsoDateTime, invalid_query
 from api.permissions import CanReadIncidents
 from api.tenancy import company_scope
 from core.remediation.figures import InvalidRange, RemediationFigures, remediation_figures
@@ -20,10 +20,7 @@ router = APIRouter(prefix="/api/remediation", tags=["remediation"])
 async def figures(
     principal: CanReadIncidents,
     session: SessionDep,
-    company_id: Annotated[
-        str | None,
-        Query(max_length=40, pattern=NO_NUL, description="one company; default: every company of yours"),
-    ] = None,
+    company_id: CompanyFilter = None,
     since: Annotated[
         datetime | None, IsoDateTime, Query(description="default: 30 days before `until`")
     ] = None,
@@ -37,7 +34,4 @@ async def figures(
     try:
         return await remediation_figures(session, scope, since, until)
     except InvalidRange as err:
-        # The shape of FastAPI's own validation errors, so clients parse one 422 format.
-        raise HTTPException(
-            422, [{"loc": ["query", "since"], "msg": str(err), "type": "value_error"}]
-        ) from None
+        raise invalid_query("since", str(err)) from None

@@ -4,28 +4,15 @@ by company, disposition, asset and time, paged by cursor; the duplicates agree w
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from temporalio.client import Client
-
 from core.accounts.roles import Role
-from core.settings import Settings
 from tests.support.kpi_rows import DAY1, EXPECTED_TOTALS, RANGE, KpiRows, add_known_rows
 from tests.support.signin import bearer
-from tests.support.stack import Stack, make_stack
+from tests.support.stack import Stack
 
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-async def api(settings: Settings, temporal_client: Client) -> AsyncIterator[Stack]:
-    running = make_stack(settings, temporal_client)
-    await running.start_api()
-    yield running
-    await running.close()
 
 
 async def listed(api: Stack, user: dict[str, str], status: int = 200, **params: Any) -> Any:

@@ -3,15 +3,12 @@ its empty buckets; tenants see only their own; bad ranges answer 422 with the re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import Client
 
 from core.accounts.roles import Role
-from core.settings import Settings
 from tests.support.kpi_rows import (
     DAY1,
     EMPTY,
@@ -22,16 +19,7 @@ from tests.support.kpi_rows import (
     add_known_rows,
 )
 from tests.support.signin import bearer
-from tests.support.stack import Stack, TenantCreds, make_stack
-
-
-@pytest.fixture
-async def api(settings: Settings, temporal_client: Client) -> AsyncIterator[Stack]:
-    """The API alone: the figures come from stored rows, which the tests write themselves."""
-    running = make_stack(settings, temporal_client)
-    await running.start_api()
-    yield running
-    await running.close()
+from tests.support.stack import Stack, TenantCreds
 
 
 async def known_company(api: Stack) -> TenantCreds:

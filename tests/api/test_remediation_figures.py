@@ -13,10 +13,11 @@ import pytest
 from temporalio.client import Client
 
 from core.accounts.roles import Role
-from core.db.models import Incident, RemediationRun, Runbook, new_id
+from core.db.models import RemediationRun, Runbook, new_id
 from core.remediation.figures import nearest_rank
 from core.settings import Settings
 from tests.support.healing import Trace, open_incident, remediation_is, runbook, tenant, until
+from tests.support.incident_rows import stored_incident
 from tests.support.signin import bearer
 from tests.support.stack import Stack, TenantCreds, make_stack
 from workflows.incident.remediation import NOT_NEEDED
@@ -106,19 +107,11 @@ class Rows:
         incident_id = f"incident-{uuid.uuid4().hex[:12]}"
         async with self.stack.services.sessions() as session, session.begin():
             session.add(
-                Incident(
-                    id=incident_id,
-                    company_id=self.company.id,
-                    aggregation_key=incident_id,
-                    generation=1,
+                stored_incident(
+                    incident_id,
+                    self.company.id,
+                    at,
                     status=status or ("resolved" if resolution else "new"),
-                    severity="high",
-                    priority_score=50,
-                    alert_count=1,
-                    signature="disk_full",
-                    asset_name="web-1",
-                    created_at=at,
-                    updated_at=at,
                     resolution=resolution,
                     remediation={"approval": {"required_role": "technician", "decided_by": approved_by}}
                     if approved_by

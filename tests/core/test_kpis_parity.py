@@ -3,16 +3,11 @@ SQLite, the embedded default (ranked rows, strftime)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db.engine import create_engine, session_factory
-from core.db.migrate import upgrade_to_head
 from core.db.models import Company
 from core.kpis.report import kpi_report
 from core.kpis.technicians import technician_figures
@@ -21,19 +16,10 @@ from tests.support.kpi_rows import EXPECTED_SERIES, EXPECTED_TOTALS, RANGE, add_
 from tests.support.technician_rows import add_technician_rows, expected_technicians
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def sessions(
-    request: pytest.FixtureRequest, own_database_url: str, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = own_database_url
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'kpis.db'}"
-        await asyncio.to_thread(upgrade_to_head, url)
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+@pytest.fixture
+def database_url(own_database_url: str) -> str:
+    """A database of its own: the known rows must be the only rows the figures count."""
+    return own_database_url
 
 
 async def test_known_rows_give_the_same_exact_figures_on_both_databases(

@@ -5,32 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts import login_throttle
 from core.accounts.login_throttle import FreeFailures
-from core.db.engine import create_engine, session_factory
-from core.db.migrate import upgrade_to_head
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def sessions(
-    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = database_url
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'throttle.db'}"
-        await asyncio.to_thread(upgrade_to_head, url)
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 async def test_concurrent_attempts_reserve_at_most_the_free_failures(

@@ -3,18 +3,12 @@ on SQLite (what `alert-whisperer dev` uses)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from api.routes.runbooks import RunbookCreate
-from core.db.engine import create_engine, session_factory
-from core.db.migrate import upgrade_to_head
 from core.db.models import AuditLog, Runbook
 from core.runbooks.library import DEMO, STARTER, seed_starter_library
 from core.runbooks.render import Facts, render_plan
@@ -50,21 +44,12 @@ def test_the_starter_runbooks_are_real_ssm_runbooks_and_the_demo_ones_harmless_l
     assert any(s.post_check and s.post_check.endswith("false") and s.rollback_actions for s in DEMO)
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def sessions(
-    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = database_url
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'library.db'}"
-        await asyncio.to_thread(upgrade_to_head, url)
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            await session.execute(delete(Runbook))
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+@pytest.fixture
+async def sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """The core tests' sessions on both databases, emptied of runbooks: each test sees only what it seeds."""
+    async with sessions() as session, session.begin():
+        await session.execute(delete(Runbook))
+    return sessions
 
 
 async def global_runbooks(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Runbook]:

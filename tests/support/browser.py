@@ -10,6 +10,9 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
+from core.accounts.roles import Role
+from tests.support.stack import Stack, TenantCreds
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
@@ -39,6 +42,14 @@ async def sign_in(page: Page, url: str, user: dict[str, str]) -> None:
     await page.get_by_label("Password").fill(user["password"])
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_test_id("signed-in-as")).to_be_visible(timeout=15_000)
+
+
+async def signed_in_technician(web: Stack, page: Page) -> tuple[TenantCreds, dict[str, str]]:
+    """A new company, and `page` signed in as a technician of it: the company's credentials and the user."""
+    creds = await web.company()
+    tech = await web.user(Role.technician, [creds.id])
+    await sign_in(page, web.url, tech)
+    return creds, tech
 
 
 async def live(page: Page) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.models import Alert, Incident, RemediationRun
+from core.db.models import Alert, RemediationRun
+from tests.support.incident_rows import stored_incident
 
 DAY1 = datetime(2026, 1, 5, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)  # nothing happens on it
@@ -83,20 +84,12 @@ class KpiRows:
                 if moment is not None:  # as the workflow stores it: pydantic's JSON, UTC with a Z
                     sla[clock]["breached_at"] = moment.isoformat().replace("+00:00", "Z")
         self.session.add(
-            Incident(
-                id=incident_id,
-                company_id=self.company_id,
-                aggregation_key=incident_id,
-                generation=1,
+            stored_incident(
+                incident_id,
+                self.company_id,
+                at,
                 status="resolved" if resolve_after is not None else status,
                 assigned_to=assignee,
-                severity="high",
-                priority_score=50,
-                alert_count=1,
-                signature="disk_full",
-                asset_name="web-1",
-                created_at=at,
-                updated_at=at,
                 acknowledged_at=at + timedelta(seconds=ack_after) if ack_after is not None else None,
                 resolved_at=at + timedelta(seconds=resolve_after) if resolve_after is not None else None,
                 resolution=resolution,

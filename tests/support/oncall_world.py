@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts.roles import Role
 from core.db.engine import create_engine, session_factory
-from core.db.models import Company, EscalationChain, Incident, OncallSchedule, User, UserCompany
+from core.db.models import Company, EscalationChain, OncallSchedule, User, UserCompany
 from core.settings import Settings
+from tests.support.incident_rows import stored_incident
 
 
 def always(user_id: str, *, name: str | None = None) -> dict[str, Any]:
@@ -95,20 +96,14 @@ class OnCallWorld:
         incident_id = f"incident-{uuid.uuid4().hex[:12]}"
         async with self.sessions() as session, session.begin():
             session.add(
-                Incident(
-                    id=incident_id,
-                    company_id=company_id,
-                    aggregation_key=incident_id,
-                    generation=1,
+                stored_incident(
+                    incident_id,
+                    company_id,
+                    at,
                     status=status,
-                    severity="high",
-                    priority_score=50,
-                    alert_count=1,
                     signature="disk_space_critical",
                     asset_name="db-01",
                     assigned_to=assigned_to,
-                    created_at=at,
-                    updated_at=at,
                 )
             )
         return incident_id

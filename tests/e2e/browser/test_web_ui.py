@@ -10,7 +10,13 @@ from pathlib import Path
 from playwright.async_api import BrowserContext, Page, expect
 
 from core.accounts.roles import Role
-from tests.support.browser import live, screenshot, serious_accessibility_violations, sign_in
+from tests.support.browser import (
+    live,
+    screenshot,
+    serious_accessibility_violations,
+    sign_in,
+    signed_in_technician,
+)
 from tests.support.healing import Trace, open_incident, remediation_is, runbook, tenant, until
 from tests.support.signin import bearer
 from tests.support.stack import Stack, accepted, alert_body, make_stack
@@ -50,9 +56,7 @@ async def test_sign_in_survives_a_reload_and_sign_out_ends_it(web: Stack, page: 
 async def test_a_signed_webhook_puts_its_incident_on_the_open_dashboard_without_a_reload(
     web: Stack, page: Page
 ) -> None:
-    creds = await web.company()
-    tech = await web.user(Role.technician, [creds.id])
-    await sign_in(page, web.url, tech)
+    creds, _ = await signed_in_technician(web, page)
     await live(page)
     await expect(page.get_by_text("No incidents yet")).to_be_visible()
 
@@ -126,9 +130,7 @@ async def test_an_approver_approves_a_medium_risk_runbook_and_sees_the_run_and_r
 async def test_the_dashboard_reconnects_after_an_api_restart_and_replays_what_it_missed(
     web: Stack, page: Page
 ) -> None:
-    creds = await web.company()
-    tech = await web.user(Role.technician, [creds.id])
-    await sign_in(page, web.url, tech)
+    creds, tech = await signed_in_technician(web, page)
     await live(page)
     port = int(web.url.rsplit(":", 1)[1])
     await web.stop_api()
@@ -181,9 +183,7 @@ async def test_a_technician_of_another_company_sees_none_of_it(web: Stack, page:
 
 
 async def test_navigation_follows_the_role_and_every_page_renders(web: Stack, page: Page) -> None:
-    creds = await web.company()
-    tech = await web.user(Role.technician, [creds.id])
-    await sign_in(page, web.url, tech)
+    creds, _ = await signed_in_technician(web, page)
     nav = page.get_by_role("navigation", name="Main")
     await expect(nav.get_by_role("link", name="Runbooks")).to_be_visible()
     # A technician may not read the audit log: the page is not offered.

@@ -20,6 +20,7 @@ import { downloadFile } from "../lib/download";
 import { companyName, useCompanies } from "../lib/hooks/useCompanies";
 import { useUserName } from "../lib/hooks/useDirectory";
 import { formatTime } from "../lib/time";
+import { DataTable } from "../components/DataTable";
 
 export function AuditPage() {
   const api = useApi();
@@ -73,47 +74,37 @@ export function AuditPage() {
               {log.data.total} entr{log.data.total === 1 ? "y" : "ies"}; showing {log.data.offset + 1}–
               {log.data.offset + log.data.items.length}
             </p>
-            <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-              <table className="min-w-full text-sm" data-testid="audit-table">
-                <caption className="sr-only">Audit entries, newest first</caption>
-                <thead className="bg-slate-100 text-left">
-                  <tr>
-                    <th scope="col" className="px-3 py-2">When</th>
-                    <th scope="col" className="px-3 py-2">Actor</th>
-                    <th scope="col" className="px-3 py-2">Action</th>
-                    <th scope="col" className="px-3 py-2">Company</th>
-                    <th scope="col" className="px-3 py-2">Object</th>
-                    <th scope="col" className="px-3 py-2">Change</th>
-                  </tr>
-                </thead>
-                <tbody className="divide-y divide-slate-200 align-top">
-                  {log.data.items.map((e) => (
-                    <tr key={e.id}>
-                      <td className="px-3 py-2 whitespace-nowrap">{formatTime(e.at)}</td>
-                      <td className="px-3 py-2">
-                        {name(e.actor)}
-                        {name(e.actor) !== e.actor && <span className="block font-mono text-xs text-slate-600">{e.actor}</span>}
-                      </td>
-                      <td className="px-3 py-2 font-mono text-xs">{e.action}</td>
-                      <td className="px-3 py-2">{e.company_id ? companyName(companies.data, e.company_id) : "—"}</td>
-                      <td className="px-3 py-2 font-mono text-xs">
-                        {e.object_type} {e.object_id}
-                      </td>
-                      <td className="px-3 py-2">
-                        {e.before || e.after ? (
-                          <details>
-                            <summary className="cursor-pointer text-indigo-800 underline">before / after</summary>
-                            <pre className="mt-1 max-w-md overflow-x-auto text-xs">{JSON.stringify({ before: e.before, after: e.after }, null, 2)}</pre>
-                          </details>
-                        ) : (
-                          "—"
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              testId="audit-table"
+              caption="Audit entries, newest first"
+              columns={["When", "Actor", "Action", "Company", "Object", "Change"]}
+              alignTop
+            >
+              {log.data.items.map((e) => (
+                <tr key={e.id}>
+                  <td className="px-3 py-2 whitespace-nowrap">{formatTime(e.at)}</td>
+                  <td className="px-3 py-2">
+                    {name(e.actor)}
+                    {name(e.actor) !== e.actor && <span className="block font-mono text-xs text-slate-600">{e.actor}</span>}
+                  </td>
+                  <td className="px-3 py-2 font-mono text-xs">{e.action}</td>
+                  <td className="px-3 py-2">{e.company_id ? companyName(companies.data, e.company_id) : "—"}</td>
+                  <td className="px-3 py-2 font-mono text-xs">
+                    {e.object_type} {e.object_id}
+                  </td>
+                  <td className="px-3 py-2">
+                    {e.before || e.after ? (
+                      <details>
+                        <summary className="cursor-pointer text-indigo-800 underline">before / after</summary>
+                        <pre className="mt-1 max-w-md overflow-x-auto text-xs">{JSON.stringify({ before: e.before, after: e.after }, null, 2)}</pre>
+                      </details>
+                    ) : (
+                      "—"
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
             <nav aria-label="Audit pages" className="mt-3 flex gap-2">
               <button type="button" className="btn-secondary" disabled={filters.page === 0} onClick={() => go({ ...filters, page: filters.page - 1 })}>
                 Newer

@@ -18,6 +18,7 @@ import {
 } from "../lib/incidentFilters";
 import { formatTime } from "../lib/time";
 import { useLiveRefresh } from "../live/useLiveRefresh";
+import { DataTable } from "../components/DataTable";
 
 interface CompanyRef {
   id: string;
@@ -70,42 +71,30 @@ export function IncidentsPage() {
 function IncidentTable({ pages }: { pages: IncidentPage[] }) {
   const items = pages.flatMap((p) => p.items);
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-      <table className="min-w-full text-sm" data-testid="incident-table">
-        <caption className="sr-only">Incidents</caption>
-        <thead className="bg-slate-100 text-left">
-          <tr>
-            <th scope="col" className="px-3 py-2">Incident</th>
-            <th scope="col" className="px-3 py-2">Asset</th>
-            <th scope="col" className="px-3 py-2">Severity</th>
-            <th scope="col" className="px-3 py-2">Status</th>
-            <th scope="col" className="px-3 py-2">Priority</th>
-            <th scope="col" className="px-3 py-2">Alerts</th>
-            <th scope="col" className="px-3 py-2">Updated</th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-200">
-          {items.map((incident) => (
-            <tr key={incident.id} className="hover:bg-slate-50">
-              <td className="px-3 py-2">
-                <Link to={`/incidents/${incident.id}`} className="font-medium text-indigo-800 underline">
-                  {incident.title}
-                </Link>
-                {incident.remediation?.status === "awaiting_approval" && (
-                  <span className="ml-2 rounded bg-amber-100 px-1.5 text-xs text-amber-950">awaiting approval</span>
-                )}
-              </td>
-              <td className="px-3 py-2">{incident.asset_name}</td>
-              <td className="px-3 py-2"><SeverityBadge severity={incident.severity} /></td>
-              <td className="px-3 py-2"><StatusBadge status={incident.status} /></td>
-              <td className="px-3 py-2">{incident.priority_score}</td>
-              <td className="px-3 py-2">{incident.alert_count}</td>
-              <td className="px-3 py-2 whitespace-nowrap">{formatTime(incident.updated_at)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="incident-table"
+      caption="Incidents"
+      columns={["Incident", "Asset", "Severity", "Status", "Priority", "Alerts", "Updated"]}
+    >
+      {items.map((incident) => (
+        <tr key={incident.id} className="hover:bg-slate-50">
+          <td className="px-3 py-2">
+            <Link to={`/incidents/${incident.id}`} className="font-medium text-indigo-800 underline">
+              {incident.title}
+            </Link>
+            {incident.remediation?.status === "awaiting_approval" && (
+              <span className="ml-2 rounded bg-amber-100 px-1.5 text-xs text-amber-950">awaiting approval</span>
+            )}
+          </td>
+          <td className="px-3 py-2">{incident.asset_name}</td>
+          <td className="px-3 py-2"><SeverityBadge severity={incident.severity} /></td>
+          <td className="px-3 py-2"><StatusBadge status={incident.status} /></td>
+          <td className="px-3 py-2">{incident.priority_score}</td>
+          <td className="px-3 py-2">{incident.alert_count}</td>
+          <td className="px-3 py-2 whitespace-nowrap">{formatTime(incident.updated_at)}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

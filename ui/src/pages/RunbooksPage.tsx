@@ -9,6 +9,7 @@ import { Empty, ErrorState, Loading, NotAvailable, PageHeader } from "../compone
 import { companyName, useCompanies } from "../lib/hooks/useCompanies";
 import { percent } from "../lib/runbookForm";
 import { formatTime } from "../lib/time";
+import { DataTable } from "../components/DataTable";
 
 export function RunbooksPage() {
   return (
@@ -54,55 +55,43 @@ function RunbookLibrary() {
           {can("runbooks:manage") ? "Create one with “New runbook”; alerts whose signature matches will use it." : "An administrator adds runbooks."}
         </Empty>
       ) : (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-          <table className="min-w-full text-sm" data-testid="runbook-table">
-            <caption className="sr-only">Runbooks with their risk and how their runs went</caption>
-            <thead className="bg-slate-100 text-left">
-              <tr>
-                <th scope="col" className="px-3 py-2">Runbook</th>
-                <th scope="col" className="px-3 py-2">Company</th>
-                <th scope="col" className="px-3 py-2">Risk</th>
-                <th scope="col" className="px-3 py-2">Signatures</th>
-                <th scope="col" className="px-3 py-2">Runs</th>
-                <th scope="col" className="px-3 py-2">Success rate</th>
-                <th scope="col" className="px-3 py-2">Last run</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-200">
-              {runbooks.data.map((r) => (
-                <tr key={r.id}>
-                  <td className="px-3 py-2">
-                    {can("runbooks:manage") && mayWrite(me.role, r) ? (
-                      <Link to={`/runbooks/${r.id}`} className="font-medium text-indigo-800 underline">
-                        {r.name}
-                      </Link>
-                    ) : (
-                      <span className="font-medium">{r.name}</span>
-                    )}
-                    {r.auto_approve && <span className="ml-2 rounded bg-sky-100 px-1.5 text-xs text-sky-950">auto-approve</span>}
-                    {r.description && <p className="text-xs text-slate-600">{r.description}</p>}
-                  </td>
-                  <td className="px-3 py-2">{companyName(companies.data, r.company_id)}</td>
-                  <td className="px-3 py-2">
-                    <RiskBadge risk={r.risk_level} />
-                  </td>
-                  <td className="px-3 py-2 font-mono text-xs">{r.signatures.join(", ")}</td>
-                  <td className="px-3 py-2">
-                    {r.history.runs}
-                    {r.history.runs > 0 && (
-                      <span className="text-xs text-slate-600">
-                        {" "}
-                        ({r.history.succeeded} ok, {r.history.failed} failed)
-                      </span>
-                    )}
-                  </td>
-                  <td className="px-3 py-2" data-testid="success-rate">{percent(r.history.success_rate)}</td>
-                  <td className="px-3 py-2 whitespace-nowrap">{formatTime(r.history.last_run_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="runbook-table"
+          caption="Runbooks with their risk and how their runs went"
+          columns={["Runbook", "Company", "Risk", "Signatures", "Runs", "Success rate", "Last run"]}
+        >
+          {runbooks.data.map((r) => (
+            <tr key={r.id}>
+              <td className="px-3 py-2">
+                {can("runbooks:manage") && mayWrite(me.role, r) ? (
+                  <Link to={`/runbooks/${r.id}`} className="font-medium text-indigo-800 underline">
+                    {r.name}
+                  </Link>
+                ) : (
+                  <span className="font-medium">{r.name}</span>
+                )}
+                {r.auto_approve && <span className="ml-2 rounded bg-sky-100 px-1.5 text-xs text-sky-950">auto-approve</span>}
+                {r.description && <p className="text-xs text-slate-600">{r.description}</p>}
+              </td>
+              <td className="px-3 py-2">{companyName(companies.data, r.company_id)}</td>
+              <td className="px-3 py-2">
+                <RiskBadge risk={r.risk_level} />
+              </td>
+              <td className="px-3 py-2 font-mono text-xs">{r.signatures.join(", ")}</td>
+              <td className="px-3 py-2">
+                {r.history.runs}
+                {r.history.runs > 0 && (
+                  <span className="text-xs text-slate-600">
+                    {" "}
+                    ({r.history.succeeded} ok, {r.history.failed} failed)
+                  </span>
+                )}
+              </td>
+              <td className="px-3 py-2" data-testid="success-rate">{percent(r.history.success_rate)}</td>
+              <td className="px-3 py-2 whitespace-nowrap">{formatTime(r.history.last_run_at)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </>
   );

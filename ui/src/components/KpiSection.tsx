@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { useLiveRefresh } from "../live/useLiveRefresh";
 import { useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ApiError } from "../api/client";
@@ -31,6 +32,8 @@ const METRICS: Metric[] = [
   { key: "sla", label: "SLA compliance", value: (f) => f.sla_compliance, format: percent, hint: "incidents that breached neither clock" },
 ];
 
+const KPI_EVENTS = new Set(["incident.created", "incident.resolved", "incident.updated", "approval.decided", "sla.breached"]);
+
 export function KpiSection() {
   const api = useApi();
   const [range, setRange] = useState<RangeKey>("7d");
@@ -43,6 +46,8 @@ export function KpiSection() {
     },
     staleTime: 60_000,
   });
+  // Figures follow the incidents live, at most every 5 s: each refresh is a set of SQL aggregates.
+  useLiveRefresh([["kpis"]], (e) => KPI_EVENTS.has(e.type), 5000);
 
   return (
     <section aria-labelledby="kpi-title" className="space-y-3">

@@ -36,7 +36,7 @@ def keys_are_unique(world: StandIns) -> bool:
     return len(keys) == len(set(keys))
 
 
-async def sent(world: StandIns, kind: NotificationKind, timeout: float = 10) -> list[NotifyRequest]:
+async def sent(world: StandIns, kind: NotificationKind, timeout: float = 60) -> list[NotifyRequest]:
     """The notifications of `kind` once one was sent (they go beside the main loop)."""
 
     async def poll() -> list[NotifyRequest]:
@@ -102,6 +102,7 @@ async def test_a_rolled_back_run_tells_the_assignee_once(skipping_env: WorkflowE
         escalated = await handle.execute_update(
             IncidentWorkflow.escalate, EscalateIncident(user_id="us-lead", reason="take it")
         )
+        await sent(world, NotificationKind.escalation)  # sent beside the loop, after the update answers
         await record_history(handle, "incident_runbook_failed_notified")
         await handle.terminate()
     assert state.remediation is not None and state.remediation.status == RemediationStatus.rolled_back

@@ -26,6 +26,7 @@ from core.db.models import (
 from core.db.upsert import dialect_of, insert_ignoring_conflicts, upsert_statement
 from core.events import outbox
 from core.events.mapping import projection_events, recorded_events
+from core.notifications.outbox import NoticeWriter
 from workflows.types import (
     AuditEvent,
     IncidentState,
@@ -108,14 +109,16 @@ def head_row(state: IncidentState) -> dict[str, Any]:
 
 
 class IncidentStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], notices: NoticeWriter) -> None:
         self._sessions = sessions
+        self._notices = notices
         self._records: MicroBatcher[RecordAlerts, RecordAlertsResult] = MicroBatcher(self._record_batch)
 
     @activity.defn(name="record_alerts")
     async def record_alerts(self, req: RecordAlerts) -> RecordAlertsResult:
         """Attach alerts that belong to no incident yet; the database decides exactly-once membership.
-        Writes the incident's projection too when every alert was attached."""
+        Writes the incident's projection too when every alert was attached, and with it the notice the
+        request carries (in-app now; email and Slack by the notification outbox's dispatcher)."""
         return await self._records.submit(req)
 
     @activity.defn(name="project_incident")
@@ -146,6 +149,7 @@ class IncidentStore:
     async def _record_batch(self, requests: list[RecordAlerts]) -> list[RecordAlertsResult]:
         results = []
         to_project = []
+        notices = []
         async with self._sessions() as session, session.begin():
             for req in requests:
                 attached: list[str] = []
@@ -163,12 +167,17 @@ class IncidentStore:
                 if projected:
                     to_project.append(req.state)
                     await _write_audit(session, req.state, req.audit, req.attach_token)
+                    if req.notification is not None:
+                        notices.append(req.notification)
                 events = recorded_events(
                     req.state, req.audit, attached, req.attach_token, projected=projected
                 )
                 outbox.stage(session, events)
                 results.append(RecordAlertsResult(attached_ids=attached))
             await self._write_projections(session, to_project)
+            await self._notices.stage(session, notices)
+        if notices:
+            self._notices.committed()
         return results
 
     async def _write_projections(self, session: AsyncSession, states: list[IncidentState]) -> None:

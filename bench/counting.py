@@ -46,6 +46,20 @@ INCIDENT_IDS = text(
     "SELECT id, NOT " + _NONE.format("remediation") + " FROM incident"
     " WHERE company_id = :c AND asset_name LIKE :p ORDER BY id LIMIT :n"
 )
+# The phase's assignment notices (written with their incidents) and what became of their email; the
+# company's notices still in the notification outbox, for its dispatcher to send.
+ASSIGNMENT_NOTICES = text(
+    "SELECT count(*) FROM notification n JOIN incident i ON i.id = n.incident_id"
+    " WHERE i.company_id = :c AND i.asset_name LIKE :p AND n.kind = 'assignment'"
+)
+EMAIL_DELIVERIES = text(
+    "SELECT d.status, count(*) FROM notification_delivery d"
+    " JOIN notification n ON n.notification_key = d.notification_key AND n.user_id = d.user_id"
+    " JOIN incident i ON i.id = n.incident_id"
+    " WHERE i.company_id = :c AND i.asset_name LIKE :p AND n.kind = 'assignment' AND d.channel = 'email'"
+    " GROUP BY d.status"
+)
+OUTBOXED = text("SELECT count(*) FROM notification_outbox WHERE company_id = :c")
 ACTIVE_RUN_STATUSES = frozenset(s.value for s in ACTIVE_REMEDIATION)
 # Decisions follow alerts within milliseconds; counts that stay put this long, with no run active and
 # no visible incident undecided, are taken as settled.
@@ -76,6 +90,13 @@ class DecisionCounts:
     @property
     def settled(self) -> bool:
         return self.undecided == 0 and self.active_runs == 0
+
+
+@dataclass(frozen=True)
+class NoticeCounts:
+    assignments: int  # in-app assignment notices of the phase's incidents
+    email: dict[str, int]  # their email deliveries by status
+    outboxed: int  # the company's notices still to dispatch
 
 
 @dataclass(frozen=True)
@@ -160,6 +181,21 @@ class IncidentCounter:
                 return counts, since
             if now > deadline:
                 return counts, None
+
+    async def wait_notified(self, prefix: str, timeout_s: float) -> tuple[NoticeCounts, float | None]:
+        """Polls until the company's notification outbox is empty: the phase's assignment notices are
+        dispatched (their email and Slack sent, skipped or failed). The counts, and since when."""
+        params = {"c": self.company_id, "p": f"{prefix}-%"}
+        deadline = time.perf_counter() + timeout_s
+        while True:
+            async with self._sessions() as session:
+                outboxed = int((await session.execute(OUTBOXED, params)).scalar_one())
+                if outboxed == 0 or time.perf_counter() > deadline:
+                    notices = int((await session.execute(ASSIGNMENT_NOTICES, params)).scalar_one())
+                    emails = (await session.execute(EMAIL_DELIVERIES, params)).all()
+                    counts = NoticeCounts(notices, {str(s): int(n) for s, n in emails}, outboxed)
+                    return counts, time.perf_counter() if outboxed == 0 else None
+            await asyncio.sleep(POLL_S)
 
     async def incident_ids(self, prefix: str, limit: int) -> list[tuple[str, bool]]:
         """Up to `limit` incidents of the phase: (id, whether it proposed a runbook run)."""

@@ -41,7 +41,7 @@ from core.runtime import Services, build_services
 from core.settings import Settings
 from core.temporal import connect
 from worker.cli import run_service
-from worker.worker import build_worker, ensure_redelivery_loop
+from worker.worker import build_worker, ensure_notification_outbox_loop, ensure_redelivery_loop
 from workflows.policy import CompanyPolicy
 
 READY_TIMEOUT_S = 120
@@ -165,6 +165,7 @@ async def product_services(settings: Settings, timings: Timings | None) -> Async
 async def running_worker(services: Services) -> AsyncIterator[None]:
     worker = build_worker(services.temporal, services)
     await ensure_redelivery_loop(services.temporal, services)
+    await ensure_notification_outbox_loop(services.temporal, services)
     task = asyncio.create_task(worker.run())
     try:
         yield

@@ -255,6 +255,7 @@ def targets(figures: dict[str, Any]) -> list[Target]:
         + decisions_targets(figures.get("decisions"), figures.get("throughput", {}))
         + storm_checks(figures.get("storm"))
         + counting_checks(figures)
+        + notice_checks(figures)
         + decisions_checks(figures.get("decisions"))
     )
 
@@ -369,6 +370,27 @@ def counting_checks(figures: dict[str, Any]) -> list[Target]:
             checks.append(
                 Target(f"{name}: every accepted alert counted", phase["counted"], seen, correctness=True)
             )
+    return checks
+
+
+def notice_checks(figures: dict[str, Any]) -> list[Target]:
+    """With auto-assignment on, every incident's assignee is told: a notice per incident, all dispatched."""
+    phases = {
+        "throughput": figures.get("throughput"),
+        "throughput again": figures.get("sla_again", {}).get("throughput"),
+    }
+    checks = []
+    for name, phase in phases.items():
+        if phase and phase.get("incidents") and "assignment_notices" in phase:
+            told = (
+                phase["assignment_notices"] == phase["incidents"]
+                and phase.get("notified_seconds") is not None
+            )
+            seen = (
+                f"{phase['assignment_notices']} notices for {phase['incidents']} incidents, "
+                f"{phase['notices_left_in_outbox']} left in the outbox"
+            )
+            checks.append(Target(f"{name}: every assignee told", told, seen, correctness=True))
     return checks
 
 

@@ -135,6 +135,24 @@ async def wait_settled(
     }, settled_at
 
 
+async def wait_notified(
+    bench: Bench, counter: IncidentCounter | None, prefix: str, label: str
+) -> tuple[dict[str, Any], float | None]:
+    """The phase's assignment notices once the notification outbox has dispatched them all, and since
+    when: the phase ends then, so that no dispatching spills into the next phase's time or CPU."""
+    if counter is None:
+        return {}, None
+    task = bench.progress.add_task(f"{label}: assignment notices dispatched", total=1)
+    counts, drained_at = await counter.wait_notified(prefix, bench.args.count_timeout)
+    bench.progress.update(task, completed=1)
+    bench.progress.remove_task(task)
+    return {
+        "assignment_notices": counts.assignments,
+        "assignment_emails": counts.email,
+        "notices_left_in_outbox": counts.outboxed,
+    }, drained_at
+
+
 async def throughput_phase(bench: Bench) -> dict[str, Any]:
     return await closed_loop_phase(bench, bench.tenant, bench.counter, "tp", "throughput")
 
@@ -204,6 +222,7 @@ async def closed_loop_phase(
         counted, counted_at = await wait_counted(bench, counter, prefix, stats.accepted, label)
         if settle:
             settled, settled_at = await wait_settled(bench, counter, prefix, label)
+        notified, notified_at = await wait_notified(bench, counter, prefix, label)
     distances = repeat_distances(keys)
     figures = {
         "alerts": len(bodies),
@@ -214,10 +233,13 @@ async def closed_loop_phase(
         **send_figures(stats),
         **counted,
         **settled,
+        **notified,
         **usage,
     }
     if counted_at is not None:
         figures["end_to_end_seconds"] = counted_at - stats.started
+    if notified_at is not None:
+        figures["notified_seconds"] = notified_at - stats.started
         figures["end_to_end_per_s"] = len(bodies) / figures["end_to_end_seconds"]
     if settled_at is not None:
         figures["settled_seconds"] = settled_at - stats.started

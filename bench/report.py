@@ -84,7 +84,23 @@ def throughput_rows(tp: dict[str, Any]) -> list[tuple[str, str]]:
 
 def rate(phase: dict[str, Any]) -> str:
     e2e = phase.get("end_to_end_per_s")
-    return f"{e2e:.1f} alerts/s ({phase['end_to_end_seconds']:.2f} s)" if e2e else "never counted"
+    told = notices(phase)
+    counted = f"{e2e:.1f} alerts/s ({phase['end_to_end_seconds']:.2f} s)" if e2e else "never counted"
+    return f"{counted}; {told}" if told else counted
+
+
+def notices(phase: dict[str, Any]) -> str:
+    """The phase's assignment notices and when the outbox had dispatched them (empty: none written)."""
+    if not phase.get("assignment_notices"):
+        return ""
+    emails = ", ".join(f"{n} {status}" for status, n in sorted(phase["assignment_emails"].items()))
+    left = phase.get("notices_left_in_outbox")
+    drained = (
+        f"outbox empty at {phase['notified_seconds']:.2f} s"
+        if phase.get("notified_seconds") is not None
+        else f"{left} still in the outbox"
+    )
+    return f"{phase['assignment_notices']} assignment notices (email: {emails or 'none'}), {drained}"
 
 
 def sla_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:

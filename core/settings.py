@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     slack_timeout_s: float = Field(10.0, gt=0, le=120)
     # Where people reach the web UI: links in emails and Slack posts are made absolute with it.
     public_url: str = "http://127.0.0.1:8000"
+    # The notification outbox's dispatcher (core/notifications/outbox.py): notices its own worker wrote go
+    # out at once; another worker's are found by a poll this often. Each pass of its loop lasts this long.
+    notification_outbox_poll_s: float = Field(1.0, gt=0, le=60)
+    notification_outbox_pass_s: float = Field(300.0, ge=10)
 
     # Alerts accepted but not yet in an incident are handed to the workflows again after this long.
     redelivery_after_s: int = 20

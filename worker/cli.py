@@ -96,7 +96,12 @@ def worker() -> None:
     """The Temporal worker process: incident workflows, their activities and the redelivery loop."""
     from core.runtime import build_services
     from core.temporal import connect
-    from worker.worker import build_worker, ensure_event_purge_schedule, ensure_redelivery_loop
+    from worker.worker import (
+        build_worker,
+        ensure_event_purge_schedule,
+        ensure_notification_outbox_loop,
+        ensure_redelivery_loop,
+    )
 
     _logging()
 
@@ -105,6 +110,7 @@ def worker() -> None:
         client = await connect(settings)
         services = build_services(settings, client)
         await ensure_redelivery_loop(client, services)
+        await ensure_notification_outbox_loop(client, services)
         await ensure_event_purge_schedule(client, services)
         running = build_worker(client, services)
         # As PID 1 in a container, SIGTERM is ignored unless handled: drain in-flight tasks, then exit.

@@ -23,7 +23,12 @@ from worker import temporal_server
 from worker.logs import uvicorn_log_config
 from worker.ports import refuse_taken_ports
 from worker.seed import seed_demo, seed_runbooks
-from worker.worker import build_worker, ensure_event_purge_schedule, ensure_redelivery_loop
+from worker.worker import (
+    build_worker,
+    ensure_event_purge_schedule,
+    ensure_notification_outbox_loop,
+    ensure_redelivery_loop,
+)
 
 console = Console()
 
@@ -68,6 +73,7 @@ async def run_dev(
         await seed_runbooks(services, include_demo=True)
         worker = build_worker(client, services)
         await ensure_redelivery_loop(client, services)
+        await ensure_notification_outbox_loop(client, services)
         await ensure_event_purge_schedule(client, services)
         api = _Uvicorn(
             server_config(

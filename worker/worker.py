@@ -1,4 +1,5 @@
-"""The Temporal worker: incident workflows, their activities, the redelivery loop and the event purge."""
+"""The Temporal worker: incident workflows, their activities, the redelivery and notification outbox loops
+and the event purge."""
 
 from __future__ import annotations
 
@@ -35,10 +36,13 @@ from activities.notifications import Notifier
 from activities.oncall import OnCall
 from activities.redelivery import Redelivery
 from activities.runbook_steps import RunbookSteps
+from core.notifications.outbox import Doorbell, NoticeWriter
 from core.runtime import Services
 from core.settings import Settings
 from workflows.event_retention import EventPurgeWorkflow, event_purge_schedule_id
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.notifications.outbox import NotificationOutboxWorkflow, notification_outbox_workflow_id
+from workflows.notifications.types import OutboxLoopInput, OutboxWatch
 from workflows.redelivery import (
     AlertRedeliveryWorkflow,
     RedeliveryLoopWorkflow,
@@ -55,19 +59,22 @@ WORKFLOWS = [
     RedeliveryLoopWorkflow,
     AlertRedeliveryWorkflow,
     EventPurgeWorkflow,
+    NotificationOutboxWorkflow,
 ]
 
 
 def build_worker(client: Client, services: Services, *, task_queue: str | None = None) -> Worker:
     settings = services.settings
-    store = IncidentStore(services.hot_sessions)
+    # First assignments are written with their incident; this worker's outbox dispatcher hears of them.
+    doorbell = Doorbell()
+    store = IncidentStore(services.hot_sessions, notices=NoticeWriter(settings.public_url, doorbell))
     redelivery = Redelivery(services.sessions, services.directory, services.dispatch)
     retention = EventRetention(services.sessions)
     steps = RunbookSteps(services.sessions, settings)
     decider = Decider(services.sessions, settings, engine=services.decisions)
     # Notifications are written as incidents open, beside alert intake: on SQLite they queue on the hot
     # writers' one connection rather than sleep in its busy handler (core/db/engine.py hot_path_engine).
-    notifier = Notifier(services.hot_sessions, settings, box=services.box)
+    notifier = Notifier(services.hot_sessions, settings, box=services.box, doorbell=doorbell)
     oncall = OnCall(services.sessions)
     return Worker(
         client,
@@ -83,6 +90,7 @@ def build_worker(client: Client, services: Services, *, task_queue: str | None =
             steps.run_step,
             decider.decide,
             notifier.notify,
+            notifier.dispatch_outbox,
             oncall.choose_assignee,
             oncall.escalation_step,
             oncall.approvers,
@@ -142,6 +150,28 @@ async def ensure_redelivery_loop(
         start_signal="configure",
         start_signal_args=[settings],
         static_summary=f"Redelivers stored alerts that reached no incident (task queue {task_queue})",
+    )
+
+
+async def ensure_notification_outbox_loop(
+    client: Client, services: Services, *, task_queue: str | None = None
+) -> None:
+    """Starts the task queue's notification outbox loop unless it runs, and hands it this worker's
+    settings; like the redelivery loop, one per task queue whichever worker starts first."""
+    settings = services.settings
+    task_queue = task_queue or settings.task_queue
+    watch = OutboxWatch(
+        seconds=settings.notification_outbox_pass_s, poll_s=settings.notification_outbox_poll_s
+    )
+    await client.start_workflow(
+        NotificationOutboxWorkflow.run,
+        OutboxLoopInput(watch=watch),
+        id=notification_outbox_workflow_id(task_queue),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        start_signal="configure",
+        start_signal_args=[watch],
+        static_summary=f"Sends the email and Slack of notices written with their incident ({task_queue})",
     )
 
 

@@ -14,23 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from workflows.notifications.types import NotifyRequest
 from workflows.remediation.types import Decision, Remediation, RemediationResult
+from workflows.severity import Severity
 
 INCIDENT_WORKFLOW_PREFIX = "incident"
-
-
-class Severity(StrEnum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self]
-
-
-_SEVERITY_RANK = {Severity.low: 0, Severity.medium: 1, Severity.high: 2, Severity.critical: 3}
 
 
 class AlertStatus(StrEnum):
@@ -350,6 +338,9 @@ class RecordAlerts(BaseModel):
     # alerts it attached the first time count as attached by it, not as someone else's.
     attach_token: str = ""
     audit: list[AuditEvent] = Field(default_factory=list)
+    # Written with the projection as an outbox notice (in-app at once; email and Slack by the outbox's
+    # dispatcher, core/notifications/outbox.py): the first assignment's, which costs no activity that way.
+    notification: NotifyRequest | None = None
 
 
 class SeriesRecoveriesQuery(BaseModel):

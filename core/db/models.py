@@ -451,6 +451,25 @@ class NotificationDelivery(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class NotificationOutbox(SQLModel, table=True):
+    """A notice whose in-app row was written with the change it announces (the first assignment, with the
+    incident), and whose other channels (email, Slack) a dispatcher still has to send
+    (core/notifications/outbox.py). The row is the work item: deleted once dispatched.
+
+    `next_attempt_at` is when it is due; taking a row moves it past the dispatcher's lease, so a
+    dispatcher that dies mid-send leaves the row to the next one."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index("ix_notification_outbox_due", "next_attempt_at"),)
+    notification_key: str = Field(primary_key=True, max_length=200)
+    company_id: str = Field(max_length=40)
+    request: dict[str, Any] = _json(dict)  # the NotifyRequest (workflows/notifications/types.py)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    attempts: int = 0  # dispatches tried
+    last_error: str | None = None
+
+
 class NotificationPreference(SQLModel, table=True):
     """A user's choice of channels per severity and quiet hours (core/notifications/preferences.py);
     no row: the defaults."""

@@ -24,7 +24,7 @@ from core.notifications.channels import ChannelFailed, Message, in_app
 from core.notifications.channels.email import SmtpEmail
 from core.notifications.channels.slack import SlackWebhook
 from core.notifications.deliveries import COMPANY_WIDE, DeliveryKey
-from core.notifications.preferences import NotificationPreferences, channels_for, preferences_of
+from core.notifications.preferences import NotificationPreferences, channels_for, preferences_of_users
 from core.notifications.slack_setting import webhook_url_of
 from core.security import SecretBox
 from core.settings import Settings
@@ -61,6 +61,19 @@ class _Outcome:
         return NotifyResult(delivered=delivered, failed=self.failed, skipped=self.skipped)
 
 
+@dataclass
+class _Plan:
+    """One notice on its way: whom it reaches in the app, what is skipped and why, what is to be sent."""
+
+    req: NotifyRequest
+    message: Message
+    outcome: _Outcome = field(default_factory=_Outcome)
+    user_ids: list[str] = field(default_factory=list)
+    skips: list[tuple[Channel, str, str]] = field(default_factory=list)
+    skipped: list[tuple[Channel, str, str, bool]] = field(default_factory=list)
+    sends: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class _Recipient:
     user: User
@@ -95,32 +108,89 @@ class Dispatcher:
         )
 
     async def dispatch(self, req: NotifyRequest, now: datetime | None = None) -> NotifyResult:
-        now = now or utcnow()
-        message = Message.of(req, self._settings.public_url)
-        outcome = _Outcome()
-        recipients, company = await self._load(req, outcome)
-        ids = [r.user.id for r in recipients]
+        (result,) = await self._dispatch([req], now or utcnow(), store_in_app=True)
+        if isinstance(result, BaseException):
+            raise result  # database trouble: the activity is retried; sent channels stay sent
+        return result
 
-        # What to send, and what is skipped for reasons known now (quiet hours, no SMTP host, no Slack
-        # webhook): those are recorded with in-app, in its one transaction, not in one each.
-        skips: list[tuple[Channel, str, str]] = []
-        sends: list[Callable[[], Awaitable[None]]] = []
+    async def dispatch_outboxed(
+        self, reqs: Sequence[NotifyRequest], now: datetime | None = None
+    ) -> list[NotifyResult | BaseException]:
+        """Notices whose in-app rows were written with the change they announce (core/notifications/
+        outbox.py): their other channels, read and recorded for all of them at once. Per notice, its
+        result, or the database trouble that stopped it (its sent channels stay sent)."""
+        return await self._dispatch(reqs, now or utcnow(), store_in_app=False)
+
+    async def _dispatch(
+        self, reqs: Sequence[NotifyRequest], now: datetime, *, store_in_app: bool
+    ) -> list[NotifyResult | BaseException]:
+        plans = [_Plan(req, Message.of(req, self._settings.public_url)) for req in reqs]
+        users, prefs, companies = await self._load(reqs)
+        for plan in plans:
+            self._plan(plan, users, prefs, companies.get(plan.req.company_id), now)
+
+        # In-app first, in one transaction: it needs nothing outside the database. What is skipped for
+        # reasons known now (quiet hours, no SMTP host, no Slack webhook) is recorded with it, not in one
+        # transaction each.
+        async with self._sessions() as session, session.begin():
+            for plan in plans:
+                if store_in_app:
+                    await in_app.store(session, plan.req, plan.user_ids, plan.message.link)
+                    for user_id in plan.user_ids:
+                        key = DeliveryKey(plan.req.notification_key, user_id, Channel.in_app.value)
+                        await deliveries.finish(session, key, "sent", now=now)
+                plan.skipped = [
+                    (channel, user_id, reason, await _skipped(session, plan.req, channel, user_id, reason))
+                    for channel, user_id, reason in plan.skips
+                ]
+        for plan in plans:
+            if plan.user_ids:
+                plan.outcome.record(Channel.in_app, plan.user_ids, "sent", None)
+            for channel, user_id, reason, sent in plan.skipped:
+                # Sent by an earlier attempt, before quiet hours began, say: it was delivered all the same.
+                plan.outcome.record(channel, [user_id], "sent" if sent else "skipped", reason)
+
+        async def send_all(plan: _Plan) -> NotifyResult:
+            sent = await asyncio.gather(*(send() for send in plan.sends), return_exceptions=True)
+            failures = [r for r in sent if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]
+            return plan.outcome.result()
+
+        return list(await asyncio.gather(*(send_all(plan) for plan in plans), return_exceptions=True))
+
+    def _plan(
+        self,
+        plan: _Plan,
+        users: dict[str, User],
+        prefs: dict[str, NotificationPreferences],
+        company: Company | None,
+        now: datetime,
+    ) -> None:
+        """Whom the notice reaches on which channel, what to send and what is skipped, and why."""
+        req, outcome = plan.req, plan.outcome
         slack_users: list[str] = []
         slack_quieted = False
-        for recipient in recipients:
-            user_id = recipient.user.id
+        for user_id in dict.fromkeys(req.user_ids):
+            user = users.get(user_id)
+            if user is None or user.disabled:
+                why = "no such user" if user is None else "user is disabled"
+                outcome.skipped.append(f"*/{user_id}: {why}")
+                continue
+            recipient = _Recipient(user, prefs[user_id])
+            plan.user_ids.append(user_id)
             choice = channels_for(recipient.prefs, req.severity, now)
             for channel in choice.quieted:
                 # Slack is the company's: held back for this user, it may still go out for another.
                 if channel != Channel.slack:
-                    skips.append((channel, user_id, "quiet hours"))
+                    plan.skips.append((channel, user_id, "quiet hours"))
             if Channel.email in choice.channels:
                 reason = self._email.unavailable_reason()
                 if reason:
-                    skips.append((Channel.email, user_id, reason))
+                    plan.skips.append((Channel.email, user_id, reason))
                 else:
-                    send_email = functools.partial(self._email.send, recipient.email, message)
-                    sends.append(
+                    send_email = functools.partial(self._email.send, recipient.email, plan.message)
+                    plan.sends.append(
                         functools.partial(self._deliver, req, Channel.email, [user_id], send_email, outcome)
                     )
             if Channel.slack in choice.channels:
@@ -128,52 +198,27 @@ class Dispatcher:
             elif Channel.slack in choice.quieted:
                 slack_quieted = True
         if slack_users and (company is None or company.slack_webhook_encrypted is None):
-            skips.append((Channel.slack, COMPANY_WIDE, NO_SLACK_WEBHOOK))
+            plan.skips.append((Channel.slack, COMPANY_WIDE, NO_SLACK_WEBHOOK))
         elif slack_users:
-            sends.append(functools.partial(self._send_slack, req, company, slack_users, message, outcome))
+            plan.sends.append(
+                functools.partial(self._send_slack, req, company, slack_users, plan.message, outcome)
+            )
         elif slack_quieted:
-            skips.append((Channel.slack, COMPANY_WIDE, "quiet hours"))
+            plan.skips.append((Channel.slack, COMPANY_WIDE, "quiet hours"))
 
-        # In-app first, in one transaction: it needs nothing outside the database.
-        async with self._sessions() as session, session.begin():
-            await in_app.store(session, req, ids, message.link)
-            for user_id in ids:
-                key = DeliveryKey(req.notification_key, user_id, Channel.in_app.value)
-                await deliveries.finish(session, key, "sent", now=now)
-            skipped = [
-                (channel, user_id, reason, await _skipped(session, req, channel, user_id, reason))
-                for channel, user_id, reason in skips
-            ]
-        if ids:
-            outcome.record(Channel.in_app, ids, "sent", None)
-        for channel, user_id, reason, sent in skipped:
-            # Sent by an earlier attempt, before quiet hours began, say: it was delivered all the same.
-            outcome.record(channel, [user_id], "sent" if sent else "skipped", reason)
-
-        failures = [
-            r
-            for r in await asyncio.gather(*(send() for send in sends), return_exceptions=True)
-            if isinstance(r, BaseException)
-        ]
-        if failures:
-            raise failures[0]  # database trouble: the activity is retried; sent channels stay sent
-        return outcome.result()
-
-    async def _load(self, req: NotifyRequest, outcome: _Outcome) -> tuple[list[_Recipient], Company | None]:
-        wanted = list(dict.fromkeys(req.user_ids))
+    async def _load(
+        self, reqs: Sequence[NotifyRequest]
+    ) -> tuple[dict[str, User], dict[str, NotificationPreferences], dict[str, Company]]:
+        """The notices' users, their preferences and companies, in three queries whatever their number."""
+        wanted = list(dict.fromkeys(u for req in reqs for u in req.user_ids))
+        company_ids = list(dict.fromkeys(req.company_id for req in reqs))
         async with self._sessions() as session:
             rows = await session.execute(select(User).where(col(User.id).in_(wanted)))
             users = {user.id: user for user in rows.scalars()}
-            company = await session.get(Company, req.company_id)
-            recipients = []
-            for user_id in wanted:
-                user = users.get(user_id)
-                if user is None or user.disabled:
-                    reason = "no such user" if user is None else "user is disabled"
-                    outcome.skipped.append(f"*/{user_id}: {reason}")
-                    continue
-                recipients.append(_Recipient(user, await preferences_of(session, user_id)))
-        return recipients, company
+            prefs = await preferences_of_users(session, list(users))
+            found = await session.execute(select(Company).where(col(Company.id).in_(company_ids)))
+            companies = {company.id: company for company in found.scalars()}
+        return users, prefs, companies
 
     async def _send_slack(
         self,

@@ -7,6 +7,7 @@ reach the user in the app only, and the channels held back are recorded as skipp
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Annotated
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from core.db.models import NotificationPreference, utcnow
 from workflows.notifications.types import Channel
@@ -121,8 +123,21 @@ def channels_for(prefs: NotificationPreferences, severity: Severity, instant: da
 
 async def preferences_of(session: AsyncSession, user_id: str) -> NotificationPreferences:
     row = await session.get(NotificationPreference, user_id)
-    if row is None:
-        return NotificationPreferences()
+    return NotificationPreferences() if row is None else _of_row(row)
+
+
+async def preferences_of_users(
+    session: AsyncSession, user_ids: Sequence[str]
+) -> dict[str, NotificationPreferences]:
+    """Each user's setting (the defaults for those without one), in one query."""
+    rows = await session.execute(
+        select(NotificationPreference).where(col(NotificationPreference.user_id).in_(list(user_ids)))
+    )
+    saved = {row.user_id: _of_row(row) for row in rows.scalars()}
+    return {user_id: saved.get(user_id) or NotificationPreferences() for user_id in user_ids}
+
+
+def _of_row(row: NotificationPreference) -> NotificationPreferences:
     return NotificationPreferences.model_validate(
         {"channels": row.channels, "quiet_hours": row.quiet_hours, "email": row.email}
     )

@@ -12,6 +12,7 @@ from activities.incident_store import IncidentStore
 from core.db.models import Event
 from core.events import outbox
 from core.events.types import EventDraft
+from core.notifications.outbox import Doorbell, NoticeWriter
 from tests.support.stack import Stack, alert_body, eventually
 from workflows.types import AuditEvent, IncidentState, IncidentStatus, ProjectIncident
 
@@ -54,7 +55,7 @@ async def test_a_rerun_of_the_same_projection_call_adds_no_event(stack: Stack) -
         title="rerun",
     )
     req = ProjectIncident(state=state, audit=[AuditEvent(action="incident.opened")], audit_token="tok-rerun")
-    store = IncidentStore(stack.services.hot_sessions)
+    store = IncidentStore(stack.services.hot_sessions, NoticeWriter(stack.settings.public_url, Doorbell()))
     await store.project_incident(req)
     first = await events_of(stack, acme.id)
     await store.project_incident(req)

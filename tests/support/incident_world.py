@@ -155,6 +155,8 @@ class StandIns:
     on_call: list[str] = field(default_factory=list)
     chain: list[EscalationStep] = field(default_factory=list)
     notified: list[NotifyRequest] = field(default_factory=list)
+    # Of those, the notices `record_alerts` carried (written with the incident, not sent by `notify`).
+    outboxed: list[NotifyRequest] = field(default_factory=list)
     # Who may approve, by the least role an approval needs (the stand-in answers what it is given).
     approvers: dict[str, list[str]] = field(default_factory=dict)
     # Cleared, steps wait for it; `stepping` says one is waiting.
@@ -168,6 +170,10 @@ class StandIns:
             await self.release_recording.wait()
             attached = [i for i in req.alert_ids if i not in self.already_elsewhere]
             self.recorded.extend(attached)
+            if req.notification is not None and len(attached) == len(req.alert_ids):
+                # Written with the projection as an outbox notice, as the real store does: sent all the same.
+                self.notified.append(req.notification)
+                self.outboxed.append(req.notification)
             return RecordAlertsResult(attached_ids=attached)
 
         @activity.defn(name="project_incident")

@@ -128,6 +128,33 @@ async def test_a_failed_run_nobody_is_assigned_to_tells_the_first_level_of_the_c
     assert [n.user_ids for n in told] == [["us-l1"]]
 
 
+async def test_the_first_assignment_is_announced_in_the_write_that_makes_the_incident_visible(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    """No `notify` activity for it (no activity task, no workflow task for its completion): the notice
+    rides in `record_alerts`, whose store writes it as an outbox row with the incident."""
+    world = StandIns(on_call=["us-oncall"], chain=L1)
+    async with running_incident(skipping_env.client, world, firing_alert(), automation=False) as handle:
+        state = await until(handle, lambda s: s.assigned_to is not None)
+        history = await handle.fetch_history()
+        await record_history(handle, "incident_assignment_notice_in_outbox")
+        await handle.terminate()
+    (notice,) = world.outboxed
+    assert (notice.kind, notice.notification_key, notice.user_ids) == (
+        NotificationKind.assignment,
+        f"{state.incident_id}:assignment:1",
+        ["us-oncall"],
+    )
+    assert notice.title == f"Assigned to you: {state.title}" and notice.body == "on call"
+    assert notice.severity == state.severity == Severity.high and notice.company_id == "co-1"
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert "notify" not in scheduled and world.notified == [notice]
+
+
 SHORT_SLA = {Severity.high: SlaTarget(response_seconds=100, resolution_seconds=1000)}
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from workflows.assignment.types import EscalationStep
 from workflows.incident import sla
-from workflows.types import OPEN_STATUSES, IncidentState, IncidentStatus, SlaClockKind
+from workflows.types import OPEN_STATUSES, CorrelationPolicy, IncidentState, IncidentStatus, SlaClockKind
 
 
 def acknowledged(state: IncidentState, user_id: str, now: datetime) -> IncidentState:
@@ -18,6 +18,14 @@ def acknowledged(state: IncidentState, user_id: str, now: datetime) -> IncidentS
         s.status = IncidentStatus.in_progress
     s.updated_at = now
     return s
+
+
+def switches_on(policy: CorrelationPolicy) -> CorrelationPolicy:
+    """The policy as an incident run without the `sla-and-assignment-switches` patch reads it: SLA tracking
+    and auto-assignment on, whatever the company chose."""
+    if policy.sla_tracking and policy.auto_assignment:
+        return policy
+    return policy.model_copy(update={"sla_tracking": True, "auto_assignment": True})
 
 
 def assigned(state: IncidentState, user_id: str, now: datetime) -> IncidentState:

@@ -75,27 +75,34 @@ class IncidentCare(IncidentParts):
             retry_policy=DB_WRITE_RETRY,
         )
 
-    async def _assigned_on_call(self, state: IncidentState) -> tuple[IncidentState, Assignment]:
+    async def _assigned_on_call(
+        self, state: IncidentState
+    ) -> tuple[IncidentState, Assignment, NotifyRequest | None]:
         """`state` assigned to whoever is on call, for the write that makes it visible (one write, not
-        two); the caller sends `_tell_assigned` once that write has gone through."""
+        two). With the assignee's notice for that write to carry, since OUTBOX_NOTICE_PATCH (its outbox
+        row: no activity, no workflow task); without one, the caller sends `_tell_assigned` once that
+        write has gone through."""
         found = await self._on_call(state)
         s = state.model_copy(deep=True)
         s.auto_assigned = True
-        if found.user_id is not None:
-            s = attention.assigned(s, found.user_id, workflow.now())
-        return s, found
+        if found.user_id is None:
+            return s, found, None
+        s = attention.assigned(s, found.user_id, workflow.now())
+        notice = self._assignment_request(s, found.user_id, found.reason) if self.notices_in_outbox else None
+        return s, found, notice
 
     async def _assign(self, user_id: str, reason: str, actor: str | None = None) -> None:
         await self._write(attention.assigned(self.state, user_id, workflow.now()), actor=actor)
         self._tell_assigned(user_id, reason)
 
     def _tell_assigned(self, user_id: str, reason: str) -> None:
-        self._notify(
-            NotificationKind.assignment,
-            f"assignment:{self.state.assignments}",
-            [user_id],
-            f"Assigned to you: {self.state.title}",
-            reason,
+        request = self._assignment_request(self.state, user_id, reason)
+        self.sending.append(asyncio.create_task(self._send(request)))
+
+    def _assignment_request(self, state: IncidentState, user_id: str, reason: str) -> NotifyRequest:
+        title = f"Assigned to you: {state.title}"
+        return self._request(
+            NotificationKind.assignment, f"assignment:{state.assignments}", [user_id], title, reason, state
         )
 
     async def _escalate(self, reason: str, actor: str | None = None) -> None:
@@ -227,14 +234,21 @@ class IncidentCare(IncidentParts):
         self.sending.append(asyncio.create_task(find_then_send()))
 
     def _request(
-        self, kind: NotificationKind, key: str, user_ids: list[str], title: str, body: str
+        self,
+        kind: NotificationKind,
+        key: str,
+        user_ids: list[str],
+        title: str,
+        body: str,
+        state: IncidentState | None = None,
     ) -> NotifyRequest:
+        state = state or self.state
         return NotifyRequest(
-            notification_key=f"{self.state.incident_id}:{key}",
-            company_id=self.state.company_id,
-            incident_id=self.state.incident_id,
+            notification_key=f"{state.incident_id}:{key}",
+            company_id=state.company_id,
+            incident_id=state.incident_id,
             kind=kind,
-            severity=self.state.severity,
+            severity=state.severity,
             title=title[:300],
             body=body,
             user_ids=sorted(set(user_ids)),

@@ -166,3 +166,14 @@ def _audit_view(state: IncidentState) -> dict[str, Any]:
         "asset_name": state.asset_name,
         "signature": state.signature,
     }
+
+
+def unique_alerts(alerts: list[AlertRef], already: set[str]) -> list[AlertRef]:
+    """`alerts` without repeats and without those in `already`, in their order."""
+    seen = set(already)
+    out = []
+    for alert in alerts:
+        if alert.id not in seen:
+            seen.add(alert.id)
+            out.append(alert)
+    return out

@@ -35,6 +35,7 @@ class IncidentParts:
     decides: bool
     tracks_sla: bool
     notifies_people: bool  # approvals asked for, failed runs, escalations to the assignee
+    notices_in_outbox: bool  # the first assignment's notice is written with the incident
     run_results: list[RemediationResult]
     run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None
     sending: list[asyncio.Task[None]]

@@ -16,7 +16,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident import attention, remediation, sla
     from workflows.incident.audit import attention_audit, remediation_audit
     from workflows.incident.care import IncidentCare
-    from workflows.incident.correlation import absorb, accepts_alerts, audit_events, new_incident_state
+    from workflows.incident.correlation import (
+        absorb,
+        accepts_alerts,
+        audit_events,
+        new_incident_state,
+        unique_alerts,
+    )
     from workflows.incident.healing import IncidentHealing
     from workflows.incident.parts import DB_WRITE_RETRY, DB_WRITE_TIMEOUT
     from workflows.incident.recovery import (
@@ -85,6 +91,9 @@ NOTIFIES_PEOPLE_PATCH = "notifies-approvals-failures-and-assignees"
 # read both as on, whatever a policy signal says), and are assigned in the write that makes them visible
 # rather than in one of its own. Deprecate like the patches above.
 SLA_SWITCHES_PATCH = "sla-and-assignment-switches"
+# That write also carries the first assignee's notice, as an outbox row that a dispatcher sends
+# (core/notifications/outbox.py), instead of a `notify` activity. Deprecate like the patches above.
+OUTBOX_NOTICE_PATCH = "first-assignment-notice-in-outbox"
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
 MESSAGES_PER_RUN = 1000
 
@@ -113,6 +122,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         self.tracks_sla = False
         self.notifies_people = False
         self.honours_switches: bool | None = None  # known once `run` has asked
+        self.notices_in_outbox = False
         # The run this very run started, if any: awaited before ending, so that its completion does not
         # arrive while the incident completes (the server would refuse that task and it would run again).
         self.run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None = None
@@ -129,8 +139,9 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         self.tracks_sla = self.decides and workflow.patched(SLA_PATCH)
         self.notifies_people = self.tracks_sla and workflow.patched(NOTIFIES_PEOPLE_PATCH)
         self.honours_switches = self.tracks_sla and workflow.patched(SLA_SWITCHES_PATCH)
+        self.notices_in_outbox = self.honours_switches and workflow.patched(OUTBOX_NOTICE_PATCH)
         if not self.honours_switches:
-            self.state.policy = _switches_on(self.state.policy)
+            self.state.policy = attention.switches_on(self.state.policy)
         if self.reopen is not None and self.tracks_sla:
             async with self.writing:
                 await self._write(
@@ -441,7 +452,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
     @workflow.signal
     def policy_changed(self, policy: CorrelationPolicy) -> None:
         """The company changed its policy: SLA targets and calendar re-arm at the next turn of the loop."""
-        self.state.policy = policy if self.honours_switches is not False else _switches_on(policy)
+        self.state.policy = policy if self.honours_switches is not False else attention.switches_on(policy)
 
     @workflow.signal(name=REMEDIATION_FINISHED_SIGNAL)
     def remediation_finished(self, result: RemediationResult) -> None:
@@ -468,7 +479,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         return workflow.info().is_continue_as_new_suggested() or self.messages_this_run >= MESSAGES_PER_RUN
 
     async def _record_pending(self) -> None:
-        batch = _unique(self.pending, already=set(self.state.recent_alert_ids))
+        batch = unique_alerts(self.pending, already=set(self.state.recent_alert_ids))
         self.pending = []
         if not batch:
             return
@@ -481,9 +492,9 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         if self.tracks_sla and sla.needs_clocks(candidate):
             candidate = sla.started(candidate, now)  # visible now: its clocks start in the same write
         audit = audit_events(self.state, candidate)
-        assigned = None
+        assigned = notice = None
         if self.honours_switches and attention.needs_assignee(candidate):
-            candidate, assigned = await self._assigned_on_call(candidate)  # and it is assigned in it too
+            candidate, assigned, notice = await self._assigned_on_call(candidate)  # in the same write
             audit += attention_audit(self.state, candidate, actor=None)
         ids = [a.id for a in batch]
         result: RecordAlertsResult = await workflow.execute_local_activity_method(
@@ -493,6 +504,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
                 alert_ids=ids,
                 attach_token=workflow.uuid4().hex,
                 audit=audit,
+                notification=notice,
             ),
             start_to_close_timeout=DB_WRITE_TIMEOUT,
             retry_policy=DB_WRITE_RETRY,
@@ -500,7 +512,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         attached = set(result.attached_ids)
         if len(attached) == len(ids):
             self.state = candidate
-            if assigned is not None and assigned.user_id is not None:
+            if assigned is not None and assigned.user_id is not None and notice is None:
                 self._tell_assigned(assigned.user_id, assigned.reason)
         else:
             # Some alerts already belonged to an incident (redelivered after a crash): count only ours.
@@ -569,20 +581,3 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
     def _publish(self) -> None:
         workflow.upsert_search_attributes(search_attribute_updates(self.state))
         workflow.set_current_details(describe(self.state))
-
-
-def _switches_on(policy: CorrelationPolicy) -> CorrelationPolicy:
-    """The policy as a run without SLA_SWITCHES_PATCH reads it."""
-    if policy.sla_tracking and policy.auto_assignment:
-        return policy
-    return policy.model_copy(update={"sla_tracking": True, "auto_assignment": True})
-
-
-def _unique(alerts: list[AlertRef], already: set[str]) -> list[AlertRef]:
-    seen = set(already)
-    out = []
-    for alert in alerts:
-        if alert.id not in seen:
-            seen.add(alert.id)
-            out.append(alert)
-    return out

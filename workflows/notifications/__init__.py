@@ -1,1 +1,2 @@
-"""Notifications as workflows ask for them: sandbox-safe types only (`types.py`)."""
+"""Notifications as workflows ask for them: sandbox-safe types (`types.py`), and the loop that dispatches
+the notification outbox (`outbox.py`)."""

@@ -1,7 +1,9 @@
-"""What a workflow asks the `notify` activity for, and what it answers.
+"""What a workflow asks the `notify` activity for, and what it answers; what the notification outbox's
+dispatcher loop (`workflows/notifications/outbox.py`) asks of its activity.
 
-Sandbox-safe: pydantic models and enums only. The activity is `activities/notifications.py`
-(`Notifier.notify`); channels, preferences and once-only delivery are core's, `core/notifications/`.
+Sandbox-safe: pydantic models and enums only. The activities are `activities/notifications.py`
+(`Notifier.notify`, `Notifier.dispatch_outbox`); channels, preferences, once-only delivery and the
+outbox are core's, `core/notifications/`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from workflows.types import Severity
+from workflows.severity import Severity
 
 
 class NotificationKind(StrEnum):
@@ -57,3 +59,25 @@ class NotifyResult(BaseModel):
     delivered: dict[str, list[str]] = Field(default_factory=dict)
     failed: dict[str, str] = Field(default_factory=dict)
     skipped: list[str] = Field(default_factory=list)
+
+
+class OutboxWatch(BaseModel):
+    """One pass of the notification outbox's dispatcher (core/notifications/outbox.py): for `seconds` it
+    sends the notices written with the changes they announce, at once when its own worker wrote one, and
+    every `poll_s` otherwise (another worker's)."""
+
+    seconds: float = Field(300.0, gt=0)
+    poll_s: float = Field(1.0, gt=0)
+
+
+class OutboxWatchResult(BaseModel):
+    dispatched: int = 0  # notices whose channels were all sent or skipped
+    retrying: int = 0  # with a failed channel, dispatched again later
+    given_up: int = 0  # still failing after the last retry: the failure stays on the delivery
+    channels_failed: int = 0
+
+
+class OutboxLoopInput(BaseModel):
+    watch: OutboxWatch = OutboxWatch()
+    passes: int = 0
+    dispatched: int = 0

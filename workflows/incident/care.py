@@ -229,6 +229,8 @@ class IncidentCare(IncidentParts):
     def _request(
         self, kind: NotificationKind, key: str, user_ids: list[str], title: str, body: str
     ) -> NotifyRequest:
+        if self.numbers_rounds and self.state.reopened:
+            key = f"reopen-{self.state.reopened}:{key}"
         return NotifyRequest(
             notification_key=f"{self.state.incident_id}:{key}",
             company_id=self.state.company_id,

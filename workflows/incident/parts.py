@@ -35,6 +35,7 @@ class IncidentParts:
     decides: bool
     tracks_sla: bool
     notifies_people: bool  # approvals asked for, failed runs, escalations to the assignee
+    numbers_rounds: bool  # a reopened incident's notices are keyed by its round
     run_results: list[RemediationResult]
     run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None
     sending: list[asyncio.Task[None]]

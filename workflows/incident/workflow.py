@@ -85,6 +85,10 @@ NOTIFIES_PEOPLE_PATCH = "notifies-approvals-failures-and-assignees"
 # read both as on, whatever a policy signal says), and are assigned in the write that makes them visible
 # rather than in one of its own. Deprecate like the patches above.
 SLA_SWITCHES_PATCH = "sla-and-assignment-switches"
+# A reopened incident numbers its notices by round (`:reopen-N:` in their keys): its new resolution clock
+# and chain would otherwise repeat the first round's keys, which the notifier sends only once. Runs
+# without the marker keep the old keys. Deprecate like the patches above.
+REOPEN_ROUNDS_PATCH = "notices-numbered-per-reopen"
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
 MESSAGES_PER_RUN = 1000
 
@@ -113,6 +117,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         self.tracks_sla = False
         self.notifies_people = False
         self.honours_switches: bool | None = None  # known once `run` has asked
+        self.numbers_rounds = False  # asked only by a reopened incident
         # The run this very run started, if any: awaited before ending, so that its completion does not
         # arrive while the incident completes (the server would refuse that task and it would run again).
         self.run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None = None
@@ -131,6 +136,8 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         self.honours_switches = self.tracks_sla and workflow.patched(SLA_SWITCHES_PATCH)
         if not self.honours_switches:
             self.state.policy = _switches_on(self.state.policy)
+        if (self.reopen is not None or self.state.reopened) and self.tracks_sla:
+            self.numbers_rounds = workflow.patched(REOPEN_ROUNDS_PATCH)
         if self.reopen is not None and self.tracks_sla:
             async with self.writing:
                 await self._write(

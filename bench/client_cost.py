@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from http_clients import CLIENTS, Poster
+
+from worker.ports import free_port
 
 BODY = b'{"asset_name": "bench-0000-000000", "signature": "disk_space_critical", "severity": "low", ' + (
     b'"message": "benchmark alert for key 0", "tool_source": "datadog"}'
@@ -46,12 +47,6 @@ async def do_nothing(scope: dict[str, Any], receive: Any, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": answer})
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def start_app(port: int) -> asyncio.subprocess.Process:

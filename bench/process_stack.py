@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import aiohttp
 import asyncpg
 
 from worker import temporal_server
+from worker.ports import free_port
 
 CLI = Path(sys.executable).parent / "alert-whisperer"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -34,12 +34,6 @@ def add_stack_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--postgres-admin", default=POSTGRES_ADMIN, help="creates and drops its database")
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead of PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def sqlalchemy_url(dsn: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,23 @@ class PortTakenError(RuntimeError):
             f"Port {port} ({purpose}) is already in use by {who}.{hint} "
             f"{stop}, or choose another port with {option}."
         )
+
+
+def free_port(low: int = 20000, high: int = 32000) -> int:
+    """A local TCP port nobody listens on, for a process about to bind it.
+
+    Chosen below the kernel's ephemeral range (32768-60999 by default), so the outgoing connections made
+    between this probe and the process's bind cannot take it, and at random, so two test runs side by side
+    rarely probe the same one."""
+    for _ in range(200):
+        port = random.randint(low, high - 1)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free TCP port in {low}-{high}: stop some local servers and try again")
 
 
 def is_listening(port: int, host: str = "127.0.0.1") -> bool:

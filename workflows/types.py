@@ -304,6 +304,7 @@ class IncidentState(BaseModel):
     escalation_level: int = 0
     next_escalation_at: datetime | None = None  # the chain's next level, unless acknowledged first
     assignments: int = 0  # numbers assignment notifications
+    reopened: int = 0  # times reopened: numbers the notices of each round (their keys repeat otherwise)
     auto_assigned: bool = False  # the on-call schedule was asked once, when the incident became visible
 
     @property

@@ -155,6 +155,7 @@ class DirectoryEntryPublic(BaseModel):
     id: str
     name: str = Field(description="may be empty: show the id then")
     role: Role
+    active: bool = Field(description="false for a disabled account: named on history, never assignable")
 
 
 @router.get("/directory", response_model=list[DirectoryEntryPublic])
@@ -169,7 +170,8 @@ async def user_directory(
     """Names for the user ids on incidents, timelines and schedules, for every role: the members of your
     companies and the MSP administrators; no emails. Another tenant's `company_id` answers 404."""
     scope = await company_scope(session, principal, company_id)
-    return [DirectoryEntryPublic(id=e.id, name=e.name, role=e.role) for e in await directory(session, scope)]
+    entries = await directory(session, scope)
+    return [DirectoryEntryPublic(id=e.id, name=e.name, role=e.role, active=e.active) for e in entries]
 
 
 @router.post("", response_model=UserPublic, status_code=201, responses={409: {"description": "email taken"}})

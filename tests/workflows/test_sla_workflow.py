@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.helpers import record_history
@@ -15,8 +16,11 @@ from workflows.notifications.types import NotificationKind
 from workflows.types import (
     Acknowledge,
     CorrelationPolicy,
+    IncidentInput,
     IncidentStatus,
     PauseSla,
+    ReopenIncident,
+    ResolveIncident,
     Severity,
     SlaTarget,
 )
@@ -115,3 +119,36 @@ async def test_a_paused_clock_uses_no_time_and_resumes_where_it_stopped(
     assert resumed.sla and resumed.sla.response and resumed.sla.response.deadline
     moved = resumed.sla.response.deadline - before.sla.response.deadline
     assert moved.total_seconds() >= 3600
+
+
+async def test_a_reopened_incident_warns_again_under_keys_of_its_own_round(
+    skipping_env: WorkflowEnvironment,
+) -> None:
+    """The notifier sends a key once: a reopened incident's new resolution clock must not reuse the first
+    round's keys, or its warnings (and its escalation from level 1 again) would never go out."""
+    world = StandIns(on_call=["us-oncall"], chain=CHAIN)
+    client = skipping_env.client
+    async with running_incident(client, world, firing_alert(), policy=POLICY) as handle:
+        await until(handle, lambda s: s.sla is not None)
+        await handle.execute_update(IncidentWorkflow.acknowledge, Acknowledge(user_id="us-oncall"))
+        await skipping_env.sleep(600)  # past half of the 1000 s resolution target
+        await until(handle, lambda s: bool(s.sla and s.sla.resolution and s.sla.resolution.warned))
+        await handle.execute_update(IncidentWorkflow.resolve, ResolveIncident(user_id="us-oncall"))
+        final = await handle.result()
+
+        reopened = await client.start_workflow(
+            IncidentWorkflow.run,
+            IncidentInput(carried=final, reopen=ReopenIncident(user_id="us-oncall", reason="it is back")),
+            id=handle.id,
+            task_queue=(await handle.describe()).task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
+        state = await until(reopened, lambda s: s.status == IncidentStatus.in_progress)
+        assert state.reopened == 1
+        await skipping_env.sleep(600)
+        await until(reopened, lambda s: bool(s.sla and s.sla.resolution and s.sla.resolution.warned))
+        await record_history(reopened, "incident_reopened_notices_per_round")
+        await reopened.terminate()
+    assert sent(world, NotificationKind.sla_warning) == ["sla:resolution:50", "reopen-1:sla:resolution:50"]
+    keys = [n.notification_key for n in world.notified]
+    assert len(keys) == len(set(keys))

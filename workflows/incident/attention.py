@@ -86,6 +86,7 @@ def reopened(state: IncidentState, user_id: str, now: datetime) -> IncidentState
     s.resolution = s.resolved_at = s.resolved_by = None
     s.awaiting_confirmation = False
     s.escalated, s.escalation_level, s.next_escalation_at = False, 0, None
+    s.reopened += 1
     s.updated_at = now
     return s
 

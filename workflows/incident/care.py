@@ -243,6 +243,8 @@ class IncidentCare(IncidentParts):
         state: IncidentState | None = None,
     ) -> NotifyRequest:
         state = state or self.state
+        if self.numbers_rounds and state.reopened:
+            key = f"reopen-{state.reopened}:{key}"
         return NotifyRequest(
             notification_key=f"{state.incident_id}:{key}",
             company_id=state.company_id,

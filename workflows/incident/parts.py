@@ -36,6 +36,7 @@ class IncidentParts:
     tracks_sla: bool
     notifies_people: bool  # approvals asked for, failed runs, escalations to the assignee
     notices_in_outbox: bool  # the first assignment's notice is written with the incident
+    numbers_rounds: bool  # a reopened incident's notices are keyed by its round
     run_results: list[RemediationResult]
     run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None
     sending: list[asyncio.Task[None]]

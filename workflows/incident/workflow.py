@@ -91,8 +91,12 @@ NOTIFIES_PEOPLE_PATCH = "notifies-approvals-failures-and-assignees"
 # read both as on, whatever a policy signal says), and are assigned in the write that makes them visible
 # rather than in one of its own. Deprecate like the patches above.
 SLA_SWITCHES_PATCH = "sla-and-assignment-switches"
-# That write also carries the first assignee's notice, as an outbox row that a dispatcher sends
-# (core/notifications/outbox.py), instead of a `notify` activity. Deprecate like the patches above.
+# A reopened incident numbers its notices by round (`:reopen-N:` in their keys): its new resolution clock
+# and chain would otherwise repeat the first round's keys, which the notifier sends only once. Runs
+# without the marker keep the old keys. Deprecate like the patches above.
+REOPEN_ROUNDS_PATCH = "notices-numbered-per-reopen"
+# The write that makes an incident visible also carries the first assignee's notice, as an outbox row a
+# dispatcher sends (core/notifications/outbox.py), not a `notify` activity. Deprecate like the above.
 OUTBOX_NOTICE_PATCH = "first-assignment-notice-in-outbox"
 # Temporal caps a run at 2,000 updates and 10,000 signals; continue as new well before either.
 MESSAGES_PER_RUN = 1000
@@ -123,6 +127,7 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         self.notifies_people = False
         self.honours_switches: bool | None = None  # known once `run` has asked
         self.notices_in_outbox = False
+        self.numbers_rounds = False  # asked only by a reopened incident
         # The run this very run started, if any: awaited before ending, so that its completion does not
         # arrive while the incident completes (the server would refuse that task and it would run again).
         self.run_handle: ChildWorkflowHandle[RemediationWorkflow, RemediationResult] | None = None
@@ -142,6 +147,8 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         self.notices_in_outbox = self.honours_switches and workflow.patched(OUTBOX_NOTICE_PATCH)
         if not self.honours_switches:
             self.state.policy = attention.switches_on(self.state.policy)
+        if (self.reopen is not None or self.state.reopened) and self.tracks_sla:
+            self.numbers_rounds = workflow.patched(REOPEN_ROUNDS_PATCH)
         if self.reopen is not None and self.tracks_sla:
             async with self.writing:
                 await self._write(

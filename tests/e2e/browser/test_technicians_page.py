@@ -1,7 +1,7 @@
 """The technicians page in Chromium against the real stack: people with their category and the figures of
 the incident on-call assignment gave them, who is on call now (by name, for a technician too, who may not
 list users), and a shift swap added in the schedule editor (refused first while it ends before it starts)
-that changes who is on call."""
+that changes who is on call; a technician hands an incident to a colleague chosen by name."""
 
 from __future__ import annotations
 
@@ -111,5 +111,11 @@ async def test_people_figures_on_call_now_and_a_shift_swap_from_the_editor(
         await expect(mine.get_by_test_id("technician-table")).not_to_contain_text(alice["email"])
         assert await serious_accessibility_violations(mine) == []
         await screenshot(mine, "technicians-as-technician")
+
+        # ...and hands the incident to a colleague picked by name from that directory.
+        await mine.goto(f"{web.url}/incidents/{incident_id}")
+        await mine.get_by_label("Assign to").select_option(label="Database person (technician)")
+        await mine.get_by_role("button", name="Assign", exact=True).click()
+        await until(web, msp, incident_id, lambda i: i["assigned_to"] == bob["id"])
     finally:
         await as_alice.close()

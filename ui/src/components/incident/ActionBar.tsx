@@ -1,16 +1,10 @@
 // One click each: acknowledge, assign, escalate, resolve, reopen; approve or reject with a comment.
 // Only the buttons this role may use are shown (the API refuses the rest anyway).
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import type { IncidentDetail, Incident } from "../../api/types";
 import { useApi, useAuth, useMe } from "../../auth/AuthContext";
-
-interface UserRef {
-  id: string;
-  name: string;
-  email: string;
-  role: string;
-}
+import { useDirectory } from "../../lib/hooks/useDirectory";
 
 const MAY_APPROVE: Record<string, string[]> = {
   technician: ["technician"],
@@ -78,7 +72,7 @@ export function ActionBar({ incident }: { incident: IncidentDetail }) {
           )}
         </div>
       )}
-      {act && open && can("users:read") && <AssignForm incident={incident} />}
+      {act && open && <AssignForm incident={incident} />}
       {action.isError && (
         <p role="alert" className="text-sm text-red-800">
           {action.error.message}
@@ -122,19 +116,16 @@ function ApprovalForm({ incident }: { incident: IncidentDetail }) {
 }
 
 function AssignForm({ incident }: { incident: IncidentDetail }) {
-  const api = useApi();
   const action = useAction(incident);
   const [userId, setUserId] = useState("");
-  const users = useQuery({
-    queryKey: ["users", incident.company_id],
-    queryFn: () => api.get<UserRef[]>("/api/users", { company_id: incident.company_id }),
-    staleTime: 300_000,
-  });
+  // The directory, not /api/users: every role reads it, so technicians can hand an incident to a colleague.
+  const directory = useDirectory(incident.company_id);
+  const people = (directory.data ?? []).filter((u) => u.active && u.id !== incident.assigned_to);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (userId) action.mutate({ path: "assign", body: { user_id: userId } });
   };
-  if (!users.data?.length) return null;
+  if (!people.length) return null;
   return (
     <form onSubmit={submit} className="flex flex-wrap items-end gap-2">
       <div>
@@ -143,9 +134,9 @@ function AssignForm({ incident }: { incident: IncidentDetail }) {
         </label>
         <select id="assign-to" className="field mt-1 w-auto" value={userId} onChange={(e) => setUserId(e.target.value)}>
           <option value="">Choose a person…</option>
-          {users.data.map((u) => (
+          {people.map((u) => (
             <option key={u.id} value={u.id}>
-              {u.name || u.email} ({u.role.replace("_", " ")})
+              {u.name || u.id} ({u.role.replace("_", " ")})
             </option>
           ))}
         </select>

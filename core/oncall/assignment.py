@@ -23,8 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from core.db.models import Company, Incident
-from core.oncall.members import eligible_users
-from core.oncall.now import on_call_user_ids
+from core.oncall.now import on_call_users
 from workflows.assignment.types import Assignment, AssignmentStrategy
 from workflows.policy import CompanyPolicy
 from workflows.types import IncidentStatus
@@ -35,10 +34,10 @@ LOADING_STATUSES = (IncidentStatus.new, IncidentStatus.in_progress, IncidentStat
 async def choose_assignee(
     session: AsyncSession, company_id: str, category: str | None, at: datetime, strategy: AssignmentStrategy
 ) -> Assignment:
-    on_call = await on_call_user_ids(session, company_id, at)
+    users = await on_call_users(session, company_id, at)
+    on_call = list(users)
     if not on_call:
         return Assignment(user_id=None, reason="nobody is on call for the company")
-    users = await eligible_users(session, company_id, on_call)
     wanted = (category or "").strip().casefold()
     matching = [u for u in on_call if wanted and (users[u].category or "").strip().casefold() == wanted]
     if matching:

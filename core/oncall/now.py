@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from core.db.models import OncallSchedule
+from core.db.models import OncallSchedule, User
 from core.oncall.members import eligible_users
 from core.oncall.rotation import OnCall, Roster
 
@@ -52,7 +52,12 @@ async def on_call_user_ids(session: AsyncSession, company_id: str, at: datetime)
     """Who is on call for the company at `at`, over all its schedules (by schedule name), once each.
 
     Users since disabled or removed from the company are left out: they cannot take an incident."""
+    return list(await on_call_users(session, company_id, at))
+
+
+async def on_call_users(session: AsyncSession, company_id: str, at: datetime) -> dict[str, User]:
+    """`on_call_user_ids` with each user's row, in the same order (one query for the users)."""
     named = [n.on_call.user_id for n in await on_call_now(session, company_id, at) if n.on_call]
     ordered = list(dict.fromkeys(u for u in named if u is not None))
     eligible = await eligible_users(session, company_id, ordered)
-    return [u for u in ordered if u in eligible]
+    return {u: eligible[u] for u in ordered if u in eligible}

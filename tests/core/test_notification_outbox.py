@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,25 +25,13 @@ from core.notifications.outbox import Doorbell, NoticeWriter, OutboxDispatcher
 from core.security import SecretBox
 from core.settings import Settings
 from tests.support.helpers import store_alerts
-from tests.support.notifications import Mailbox, SlackReceiver, notify_request, slack_receiver, smtp_server
+from tests.support.notifications import Mailbox, SlackReceiver, notify_request
 from tests.support.ports import free_port
 from tests.support.stack import Stack
 from workflows.notifications.types import NotificationKind, NotifyRequest, OutboxWatch
 from workflows.types import IncidentState, IncidentStatus, RecordAlerts, Severity
 
 PUBLIC_URL = "https://aw.example.net"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackReceiver]:
-    async with slack_receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -31,26 +31,12 @@ from tests.support.notifications import (
     SlackReceiver,
     notify_request,
     notify_worker,
-    slack_receiver,
-    smtp_server,
 )
 from tests.support.ports import free_port
 from workflows.notifications.types import NotifyRequest, NotifyResult
 from workflows.types import Severity
 
 PUBLIC_URL = "https://aw.example.net"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackReceiver]:
-    async with slack_receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture

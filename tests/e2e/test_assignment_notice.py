@@ -4,7 +4,7 @@ written with the incident and sent by the notification outbox's loop, not by a `
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,23 +14,11 @@ from temporalio.client import Client
 from core.accounts.roles import Role
 from core.db.models import NotificationOutbox
 from core.settings import Settings
-from tests.support.notifications import Mailbox, SlackReceiver, slack_receiver, smtp_server
+from tests.support.notifications import Mailbox, SlackReceiver
 from tests.support.signin import bearer
 from tests.support.stack import Stack, alert_body, eventually, make_stack
 from worker.worker import ensure_notification_outbox_loop
 from workflows.policy import CompanyPolicy
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackReceiver]:
-    async with slack_receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture

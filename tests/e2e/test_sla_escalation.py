@@ -4,7 +4,7 @@ through a real SMTP server (aiosmtpd). Acknowledging then stops the chain. Every
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,17 +14,11 @@ from temporalio.client import Client
 from core.accounts.roles import Role
 from core.db.models import AuditLog
 from core.settings import Settings
-from tests.support.notifications import Mailbox, smtp_server
+from tests.support.notifications import Mailbox
 from tests.support.signin import bearer
 from tests.support.stack import Stack, alert_body, eventually, make_stack
 from workflows.policy import CompanyPolicy
 from workflows.types import Severity, SlaTarget
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture

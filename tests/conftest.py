@@ -22,7 +22,7 @@ from workflows.incident.visibility import SEARCH_ATTRIBUTE_KEYS
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40
 
-# mailbox (a real SMTP server) and slack (a webhook receiver), for the tests that watch notices arrive.
+# mailbox (a real SMTP server), slack (a webhook receiver) and mailing_stack, for tests that watch notices.
 pytest_plugins = ["tests.support.notification_fixtures"]
 
 hypothesis_profiles.load_profile()  # before any test module builds its settings on the default profile

@@ -4,34 +4,16 @@ written with the incident and sent by the notification outbox's loop, not by a `
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
-from temporalio.client import Client
 
 from core.accounts.roles import Role
 from core.db.models import NotificationOutbox
-from core.settings import Settings
 from tests.support.notifications import Mailbox, SlackReceiver
 from tests.support.signin import bearer
-from tests.support.stack import Stack, alert_body, eventually, make_stack
-from worker.worker import ensure_notification_outbox_loop
+from tests.support.stack import Stack, alert_body, eventually
 from workflows.policy import CompanyPolicy
-
-
-@pytest.fixture
-async def mailing_stack(
-    mailbox: Mailbox, settings: Settings, temporal_client: Client
-) -> AsyncIterator[Stack]:
-    smtp = {"smtp_host": "127.0.0.1", "smtp_port": mailbox.port, "smtp_starttls": False}
-    running = make_stack(settings.model_copy(update=smtp), temporal_client)
-    await running.start_api()
-    await ensure_notification_outbox_loop(temporal_client, running.services)
-    running.start_worker()
-    yield running
-    await running.close()
 
 
 async def test_the_on_call_assignee_is_told_in_the_app_by_email_and_on_slack(

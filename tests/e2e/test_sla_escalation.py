@@ -4,33 +4,17 @@ through a real SMTP server (aiosmtpd). Acknowledging then stops the chain. Every
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlmodel import select
-from temporalio.client import Client
 
 from core.accounts.roles import Role
 from core.db.models import AuditLog
-from core.settings import Settings
 from tests.support.notifications import Mailbox
 from tests.support.signin import bearer
-from tests.support.stack import Stack, alert_body, eventually, make_stack
+from tests.support.stack import Stack, alert_body, eventually
 from workflows.policy import CompanyPolicy
 from workflows.types import Severity, SlaTarget
-
-
-@pytest.fixture
-async def mailing_stack(
-    mailbox: Mailbox, settings: Settings, temporal_client: Client
-) -> AsyncIterator[Stack]:
-    smtp = {"smtp_host": "127.0.0.1", "smtp_port": mailbox.port, "smtp_starttls": False}
-    running = make_stack(settings.model_copy(update=smtp), temporal_client)
-    await running.start_api()
-    running.start_worker()
-    yield running
-    await running.close()
 
 
 async def test_a_10_second_response_sla_warns_breaches_escalates_and_emails_the_next_level(

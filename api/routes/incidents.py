@@ -26,7 +26,7 @@ from core.db.models import Alert, Incident
 from core.incidents.timeline import TimelineEntry, add_note, timeline
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.remediation.types import Decision, Remediation
-from workflows.types import IncidentStatus, ResolveIncident, Severity, SlaState
+from workflows.types import OPEN_STATUSES, IncidentStatus, ResolveIncident, Severity, SlaState
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -82,10 +82,16 @@ class SlaView(BaseModel):
     clocks: SlaState = Field(description="the clocks in full: targets, working time used, warnings sent")
 
 
-def sla_view(stored: dict[str, Any] | None) -> SlaView | None:
+def sla_view(stored: dict[str, Any] | None, closed: bool = False) -> SlaView | None:
+    """The clocks as stored; on a closed incident, a clock never met counts down no more. The workflow
+    leaves such a clock as it was (it simply stops looking at it), so the view says it stopped."""
     if not stored:
         return None
     state = SlaState.model_validate(stored)
+    if closed:
+        for clock in (state.response, state.resolution):
+            if clock is not None and clock.met_at is None:
+                clock.running, clock.deadline = False, None
     response, resolution = state.response, state.resolution
     return SlaView(
         response_deadline=response.deadline if response else None,
@@ -131,7 +137,7 @@ class IncidentDetail(IncidentPublic):
 
 def to_public(incident: Incident) -> IncidentPublic:
     fields = incident.model_dump()
-    fields["sla"] = sla_view(incident.sla)
+    fields["sla"] = sla_view(incident.sla, closed=incident.status not in OPEN_STATUSES)
     return IncidentPublic(**fields, workflow_id=incident.id)
 
 

@@ -1,5 +1,5 @@
 """Reopening over HTTP on the real stack: only a resolved incident reopens; it is open again with a new
-resolution clock, audited, and resolvable again."""
+resolution clock, audited, and resolvable again. A clock never met stops counting when it resolves."""
 
 from __future__ import annotations
 
@@ -45,6 +45,11 @@ async def test_a_resolved_incident_reopens_with_a_new_resolution_clock(stack: St
 
     await act(stack, token, incident_id, "resolve")
     await stack.client.get_workflow_handle(incident_id).result()
+    # Resolved without anyone acknowledging: the response clock stopped, it counts down no more.
+    closed = await incident(stack, token, incident_id)
+    assert closed["sla"]["response_deadline"] is None and closed["sla"]["responded_at"] is None
+    assert closed["sla"]["clocks"]["response"]["running"] is False
+    assert not closed["sla"]["response_breached"] and closed["sla"]["resolved_at"] is not None
     await act(stack, token, incident_id, "reopen")
     again = await eventually(
         lambda: incident(stack, token, incident_id),

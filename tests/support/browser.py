@@ -68,6 +68,8 @@ async def serious_accessibility_violations(page: Page) -> list[dict[str, Any]]:
 
 
 async def screenshot(page: Page, name: str) -> Path:
+    """The page once nothing on it is still loading, so the picture shows what a person reads."""
+    await expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0, timeout=15_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)

@@ -1,7 +1,7 @@
 import { Suspense } from "react";
 import { Route, Routes } from "react-router";
 import { useAuth } from "./auth/AuthContext";
-import { Loading, NotAvailable } from "./components/states";
+import { Loading, Notice } from "./components/states";
 import { AppLayout } from "./layout/AppLayout";
 import { LiveProvider } from "./live/LiveContext";
 import { LoginPage } from "./pages/LoginPage";
@@ -25,12 +25,12 @@ export function App() {
                     <Page />
                   </Suspense>
                 ) : (
-                  <NotAvailable title="This page">Your role may not open this page.</NotAvailable>
+                  <Notice title="Not for your role">Your role may not open this page.</Notice>
                 )
               }
             />
           ))}
-          <Route path="*" element={<NotAvailable title="Page not found">There is no page at this address; use the menu.</NotAvailable>} />
+          <Route path="*" element={<Notice title="Page not found">There is no page at this address; use the menu.</Notice>} />
         </Route>
       </Routes>
     </LiveProvider>

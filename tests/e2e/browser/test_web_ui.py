@@ -178,7 +178,7 @@ async def test_a_technician_of_another_company_sees_none_of_it(web: Stack, page:
     await expect(page.get_by_test_id("incident-table")).to_contain_text(own)
     await expect(page.get_by_text(asset)).to_have_count(0)
     await page.goto(f"{web.url}/incidents/{incident_id}")
-    await expect(page.get_by_text("Incident not found: not available yet")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Incident not found")).to_be_visible()
     await expect(page.get_by_text(asset)).to_have_count(0)
 
 

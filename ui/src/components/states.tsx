@@ -40,19 +40,22 @@ export function ErrorState({ error, retry, what }: { error: unknown; retry?: () 
   );
 }
 
+/** Something this page cannot show (not found, not for this role): said plainly, with what to do. */
+export function Notice({ title, children, testId = "notice" }: { title: string; children?: ReactNode; testId?: string }) {
+  return (
+    <section aria-label={title} className="rounded-lg border border-amber-300 bg-amber-50 p-6 text-amber-950" data-testid={testId}>
+      <h2 className="text-lg font-semibold">{title}</h2>
+      {children && <p className="mt-1 text-sm">{children}</p>}
+    </section>
+  );
+}
+
 /** A page or panel whose API is not delivered yet: said plainly, never filled with made-up data. */
 export function NotAvailable({ title, children }: { title: string; children?: ReactNode }) {
   return (
-    <section
-      aria-label={`${title} (not available yet)`}
-      className="rounded-lg border border-amber-300 bg-amber-50 p-6 text-amber-950"
-      data-testid="not-available"
-    >
-      <h2 className="text-lg font-semibold">{title}: not available yet</h2>
-      <p className="mt-1 text-sm">
-        {children ?? "This part of the dashboard is not built yet. The API can be used directly meanwhile (see /docs)."}
-      </p>
-    </section>
+    <Notice title={`${title}: not available yet`} testId="not-available">
+      {children ?? "This part of the dashboard is not built yet. The API can be used directly meanwhile (see /docs)."}
+    </Notice>
   );
 }
 

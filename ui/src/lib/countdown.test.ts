@@ -35,7 +35,7 @@ describe("clockState", () => {
 
   it("a clock stopped without being met counts nothing down", () => {
     expect(clockState("2026-11-30T13:00:00Z", false, null, false, "", NOW, false)).toEqual({ kind: "stopped" });
-    expect(describeClock({ kind: "stopped" })).toBe("stopped");
+    expect(describeClock({ kind: "stopped" })).toBe("stopped: resolved first");
   });
 
   it("no deadline or a garbled one shows no target", () => {

@@ -26,6 +26,7 @@ export function clockState(
   if (breached) return { kind: "breached" };
   if (paused) return { kind: "paused", reason: pauseReason };
   // Stopped without being met (an incident resolved by a runbook is never acknowledged): no countdown.
+  // The API says so for a closed incident: not running, no deadline.
   if (!running) return { kind: "stopped" };
   if (!deadline) return { kind: "none" };
   const left = Date.parse(deadline) - nowMs;
@@ -86,7 +87,7 @@ export function describeClock(state: ClockState): string {
     case "paused":
       return state.reason ? `paused (${state.reason})` : "paused";
     case "stopped":
-      return "stopped";
+      return "stopped: resolved first";
     case "none":
       return "no target";
   }

@@ -1,13 +1,8 @@
 import type { Me } from "../api/types";
 import { useToast } from "../components/Toasts";
+import { mayApprove } from "../lib/approval";
 import { useLiveEvents } from "./LiveContext";
 import type { LiveEvent } from "./socket";
-
-const APPROVER_ROLES: Record<string, string[]> = {
-  technician: ["technician"],
-  company_admin: ["technician", "company_admin"],
-  msp_admin: ["technician", "company_admin", "msp_admin"],
-};
 
 /** The toast a live event deserves for this user, if any: assigned to them, or their approval asked. */
 export function toastFor(event: LiveEvent, me: Me): { text: string; link: string; tone: "info" | "warning" } | null {
@@ -19,8 +14,8 @@ export function toastFor(event: LiveEvent, me: Me): { text: string; link: string
   }
   if (event.type === "approval.requested") {
     const after = (event.data.after ?? {}) as { approval?: { required_role?: string | null } };
-    const required = after.approval?.required_role ?? "technician";
-    if ((APPROVER_ROLES[me.role] ?? []).includes(required)) {
+    const required = after.approval?.required_role;
+    if (mayApprove(me.role, required)) {
       return { text: `Approval requested: ${title}`, link, tone: "warning" };
     }
   }

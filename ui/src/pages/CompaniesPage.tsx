@@ -8,7 +8,7 @@ import { Integrations } from "../components/companies/Integrations";
 import { MaintenanceWindows } from "../components/companies/MaintenanceWindows";
 import { PolicyForm } from "../components/companies/PolicyForm";
 import { SlackAws } from "../components/companies/SlackAws";
-import { Empty, ErrorState, Loading, NotAvailable, PageHeader } from "../components/states";
+import { Empty, ErrorState, Loading, Notice, PageHeader } from "../components/states";
 import type { SnippetCredentials } from "../lib/integrationSnippets";
 import { useCompanies } from "../lib/hooks/useCompanies";
 
@@ -70,7 +70,7 @@ function CompanySettings() {
   if (companies.isPending) return <Loading what="the company" />;
   if (companies.isError) return <ErrorState error={companies.error} what="the company" retry={() => void companies.refetch()} />;
   const company = companies.data.find((c) => c.id === companyId);
-  if (!company) return <NotAvailable title="Company not found">It does not exist, or it is not one of yours.</NotAvailable>;
+  if (!company) return <Notice title="Company not found">It does not exist, or it is not one of yours.</Notice>;
   const tabs = TABS.filter((t) => can(t.permission));
   const tab = tabs.find((t) => t.id === params.get("tab")) ?? tabs[0]!;
 

@@ -8,7 +8,7 @@ import { useApi, useAuth } from "../auth/AuthContext";
 import { SeverityBadge, StatusBadge } from "../components/badges";
 import { ActionBar } from "../components/incident/ActionBar";
 import { DecisionPanel, RunPanel, SlaPanel, Timeline } from "../components/incident/Panels";
-import { ErrorState, Loading, NotAvailable } from "../components/states";
+import { ErrorState, Loading, Notice } from "../components/states";
 import { useUserName } from "../lib/hooks/useDirectory";
 import { formatTime } from "../lib/time";
 import { useLiveEvents } from "../live/LiveContext";
@@ -39,9 +39,9 @@ export function IncidentPage() {
   if (incident.isError) {
     if (incident.error instanceof ApiError && incident.error.status === 404) {
       return (
-        <NotAvailable title="Incident not found">
+        <Notice title="Incident not found">
           No incident <code>{incidentId}</code> in your companies. <Link to="/incidents" className="underline">Back to the list</Link>.
-        </NotAvailable>
+        </Notice>
       );
     }
     return <ErrorState error={incident.error} what="the incident" retry={() => void incident.refetch()} />;

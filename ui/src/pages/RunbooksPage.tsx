@@ -5,7 +5,7 @@ import type { Runbook } from "../api/pageTypes";
 import { useApi, useAuth, useMe } from "../auth/AuthContext";
 import { RiskBadge } from "../components/runbooks/RiskBadge";
 import { RunbookForm } from "../components/runbooks/RunbookForm";
-import { Empty, ErrorState, Loading, NotAvailable, PageHeader } from "../components/states";
+import { Empty, ErrorState, Loading, Notice, PageHeader } from "../components/states";
 import { companyName, useCompanies } from "../lib/hooks/useCompanies";
 import { percent } from "../lib/runbookForm";
 import { formatTime } from "../lib/time";
@@ -105,12 +105,12 @@ function RunbookEditor() {
   const runbooks = useRunbooks();
   const companies = useCompanies();
   const title = runbookId ? "Edit runbook" : "New runbook";
-  if (!can("runbooks:manage")) return <NotAvailable title={title}>Your role reads runbooks but does not write them.</NotAvailable>;
+  if (!can("runbooks:manage")) return <Notice title={title}>Your role reads runbooks but does not write them.</Notice>;
   if (runbooks.isPending || companies.isPending) return <Loading what="the runbook" />;
   if (runbooks.isError) return <ErrorState error={runbooks.error} what="runbooks" retry={() => void runbooks.refetch()} />;
   if (companies.isError) return <ErrorState error={companies.error} what="companies" retry={() => void companies.refetch()} />;
   const runbook = runbookId ? runbooks.data.find((r) => r.id === runbookId) : undefined;
-  if (runbookId && !runbook) return <NotAvailable title="Runbook not found">It was deleted, or it is not yours to see.</NotAvailable>;
+  if (runbookId && !runbook) return <Notice title="Runbook not found">It was deleted, or it is not yours to see.</Notice>;
   return (
     <>
       <PageHeader title={runbook ? `Edit ${runbook.name}` : title} />

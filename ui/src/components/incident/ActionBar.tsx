@@ -4,19 +4,11 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import type { IncidentDetail, Incident } from "../../api/types";
 import { useApi, useAuth, useMe } from "../../auth/AuthContext";
+import { mayApprove } from "../../lib/approval";
 import { useDirectory } from "../../lib/hooks/useDirectory";
 
-const MAY_APPROVE: Record<string, string[]> = {
-  technician: ["technician"],
-  company_admin: ["technician", "company_admin"],
-  msp_admin: ["technician", "company_admin", "msp_admin"],
-};
-
-export function mayApprove(role: string, requiredRole: string | null | undefined): boolean {
-  return (MAY_APPROVE[role] ?? []).includes(requiredRole ?? "technician");
-}
-
-function useAction(incident: IncidentDetail) {
+/** One POST to the incident's action endpoint; the incident, its timeline and the list refresh after. */
+export function useAction(incident: IncidentDetail) {
   const api = useApi();
   const queryClient = useQueryClient();
   return useMutation({

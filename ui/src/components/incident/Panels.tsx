@@ -5,6 +5,8 @@ import type { IncidentDetail } from "../../api/types";
 import { describeClock, slaClocks, type ClockState } from "../../lib/countdown";
 import { useUserName } from "../../lib/hooks/useDirectory";
 import { formatTime, useNow } from "../../lib/time";
+import { SlaControls } from "./SlaControls";
+import { describeTimelineEntry } from "../../lib/timelineText";
 import type { LiveEvent } from "../../live/socket";
 
 type TimelineEntry = components["schemas"]["TimelineEntry"];
@@ -146,31 +148,33 @@ export function SlaPanel({ incident }: { incident: IncidentDetail }) {
         <Clock label="Response" state={clocks.response} />
         <Clock label="Resolution" state={clocks.resolution} />
       </dl>
+      <SlaControls incident={incident} />
     </section>
   );
 }
 
-function describeEntry(entry: TimelineEntry): string {
-  const d = entry.data as Record<string, unknown>;
-  const text = (d.text ?? d.reasoning ?? d.message ?? d.comment ?? "") as string;
-  return typeof text === "string" ? text : "";
-}
+// The decision's audit entry repeats the decision entry beside it (which has the reasoning).
+const shown = (entry: TimelineEntry) => !(entry.kind === "audit" && entry.action === "decision.made");
 
-export function Timeline({ entries }: { entries: TimelineEntry[] }) {
+export function Timeline({ entries: all }: { entries: TimelineEntry[] }) {
   const name = useUserName();
+  const entries = all.filter(shown);
   if (entries.length === 0) return <p className="text-sm text-slate-700">Nothing has happened yet.</p>;
   return (
     <ol className="relative space-y-3 border-l border-slate-300 pl-4" data-testid="timeline">
-      {entries.map((entry, i) => (
-        <li key={`${entry.at}:${i}`}>
-          <p className="text-sm">
-            <span className="font-medium">{(entry.action || entry.kind).replaceAll("_", " ")}</span>
-            {entry.actor && <span className="text-slate-700"> by {name(entry.actor)}</span>}
-            <span className="text-slate-600"> · {formatTime(entry.at)}</span>
-          </p>
-          {describeEntry(entry) && <p className="text-sm whitespace-pre-wrap text-slate-800">{describeEntry(entry)}</p>}
-        </li>
-      ))}
+      {entries.map((entry, i) => {
+        const { title, detail } = describeTimelineEntry(entry, name);
+        return (
+          <li key={`${entry.at}:${i}`} data-kind={entry.kind}>
+            <p className="text-sm">
+              <span className="font-medium">{title}</span>
+              {entry.actor && <span className="text-slate-700"> by {name(entry.actor)}</span>}
+              <span className="text-slate-600"> · {formatTime(entry.at)}</span>
+            </p>
+            {detail && <p className="text-sm whitespace-pre-wrap text-slate-800">{detail}</p>}
+          </li>
+        );
+      })}
     </ol>
   );
 }

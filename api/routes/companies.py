@@ -47,6 +47,11 @@ class Asset(BaseModel):
         None
     )
     tags: list[Annotated[str, Field(max_length=100), NoNul]] = Field(default_factory=list, max_length=50)
+    instance_ids: list[Annotated[str, Field(min_length=1, max_length=64), NoNul]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="instances an SSM runbook runs on for this asset; none: its asset_id, if an EC2 id",
+    )
 
     _name = field_validator("name")(_strip_not_blank)
 

@@ -33,7 +33,7 @@ def targets_for(assets: list[dict[str, Any]], asset_name: str, asset_id: str | N
         if not isinstance(entry, dict) or entry.get("name") != asset_name:
             continue
         instance_ids = entry.get("instance_ids")
-        if isinstance(instance_ids, list):
+        if isinstance(instance_ids, list) and instance_ids:
             targets.extend(str(i) for i in instance_ids if isinstance(i, str) and i)
         elif isinstance(entry.get("asset_id"), str) and entry["asset_id"].startswith(EC2_INSTANCE_PREFIX):
             targets.append(entry["asset_id"])

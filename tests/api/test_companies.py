@@ -63,7 +63,7 @@ async def test_msp_admin_creates_a_company_and_gets_its_credentials_once(stack: 
     assert created["api_key"].startswith("aw_") and created["hmac_secret"] and created["api_key_id"]
     assert created["policy"] == STORED_POLICY
     assert created["assets"] == [
-        {"name": "db-prod-01", "asset_id": None, "kind": "database", "tags": ["prod"]}
+        {"name": "db-prod-01", "asset_id": None, "kind": "database", "tags": ["prod"], "instance_ids": []}
     ]
     assert created["secret_backend"] == "local"
 
@@ -116,6 +116,7 @@ async def test_invalid_companies_are_refused_with_422_and_the_reason(stack: Stac
         ),
         "unknown field": (company_body(owner="me"), "owner"),
         "asset without name": (company_body(assets=[{"kind": "server"}]), "name"),
+        "blank instance id": (company_body(assets=[{"name": "web", "instance_ids": [""]}]), "instance_ids"),
     }
     for case, (body, reason) in cases.items():
         response = await create(stack, admin, body)
@@ -159,6 +160,18 @@ async def test_company_admin_updates_own_policy_and_it_applies_at_once(stack: St
     default_policy = CompanyPolicy().model_dump(mode="json")
     assert updates[0].before == {"policy": default_policy, "critical_assets": []}
     assert updates[0].after == {"policy": POLICY, "critical_assets": ["db-prod-02"]}  # as sent
+
+    # An asset served by several instances names them: an SSM runbook runs on each (core/decisions/planning).
+    mapped = await stack.http.put(
+        f"{stack.url}/api/companies/{acme.id}",
+        json={"assets": [{"name": "web", "instance_ids": ["i-0aaa", "i-0bbb"]}]},
+        headers=bearer(admin["access_token"]),
+    )
+    assert mapped.status_code == 200, mapped.text
+    shown = await stack.http.get(
+        f"{stack.url}/api/companies/{acme.id}", headers=bearer(admin["access_token"])
+    )
+    assert shown.json()["assets"][0]["instance_ids"] == ["i-0aaa", "i-0bbb"]
 
     # Another tenant's company does not exist for this admin, even with a valid body.
     other = await stack.http.put(

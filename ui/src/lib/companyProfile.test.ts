@@ -8,9 +8,9 @@ const COMPANY = {
   name: "Globex",
   critical_assets: ["db-prod-01", "i-0abc"],
   assets: [
-    { name: "db-prod-01", asset_id: "i-0abc", kind: "database", tags: ["prod", "eu"] },
-    { name: "web-01", asset_id: null, kind: null, tags: [] },
-    { name: "lb-01", asset_id: null, kind: "network", tags: [] },
+    { name: "db-prod-01", asset_id: "i-0abc", kind: "database", tags: ["prod", "eu"], instance_ids: [] },
+    { name: "web-01", asset_id: null, kind: null, tags: [], instance_ids: ["i-0aaa", "i-0bbb"] },
+    { name: "lb-01", asset_id: null, kind: "network", tags: [], instance_ids: [] },
   ],
   monitoring_integrations: [
     { tool: "datadog", name: "Production Datadog", enabled: true },
@@ -20,7 +20,8 @@ const COMPANY = {
 
 describe("company profile form", () => {
   it("sends back what it was given when nothing changed", () => {
-    const parsed = parseProfile(profileDraftOf(COMPANY));
+    // Instances have no column: each asset keeps its namesake's.
+    const parsed = parseProfile(profileDraftOf(COMPANY), COMPANY.assets);
     expect(parsed.errors).toEqual({});
     expect(parsed.body).toEqual({
       name: COMPANY.name,
@@ -47,8 +48,8 @@ describe("company profile form", () => {
     expect(body.critical_assets).toEqual(["db-1", "db-2", "web-1"]);
     expect(lines.critical_assets).toEqual([1, 1, 3]);
     expect(body.assets).toEqual([
-      { name: "db-1", asset_id: null, kind: "server", tags: [] },
-      { name: "web-1", asset_id: null, kind: null, tags: [] },
+      { name: "db-1", asset_id: null, kind: "server", tags: [], instance_ids: [] },
+      { name: "web-1", asset_id: null, kind: null, tags: [], instance_ids: [] },
     ]);
     expect(lines.assets).toEqual([2, 4]);
     expect(body.monitoring_integrations).toEqual([

@@ -68,12 +68,15 @@ function rows(text: string): { line: number; columns: string[] }[] {
     .filter((row) => row.columns.some(Boolean));
 }
 
-function assetOf(columns: string[]): Asset {
+function assetOf(columns: string[], previous: Asset[]): Asset {
   const [name = "", assetId = "", kind = "", ...tags] = columns;
-  return { name, asset_id: assetId || null, kind: kind || null, tags: tags.filter(Boolean) };
+  // The line format has no column for the instances an SSM runbook runs on (set over the API): an asset
+  // keeps those of its namesake, so saving the form never drops them.
+  const instance_ids = previous.find((asset) => asset.name === name)?.instance_ids ?? [];
+  return { name, asset_id: assetId || null, kind: kind || null, tags: tags.filter(Boolean), instance_ids };
 }
 
-export function parseProfile(draft: ProfileDraft): ParsedProfile {
+export function parseProfile(draft: ProfileDraft, previous: Asset[] = []): ParsedProfile {
   const errors: Record<string, string[]> = {};
   const critical = draft.critical_assets
     .split("\n")
@@ -93,7 +96,7 @@ export function parseProfile(draft: ProfileDraft): ParsedProfile {
     body: {
       name: draft.name,
       critical_assets: critical.map((entry) => entry.name),
-      assets: assets.map((row) => assetOf(row.columns)),
+      assets: assets.map((row) => assetOf(row.columns, previous)),
       monitoring_integrations: integrations.map(({ columns: [tool = "", name = "", state = ""] }) => ({
         tool,
         name,

@@ -23,7 +23,7 @@ export function CompanyProfile({ company }: { company: Company }) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     setSaved(false);
-    const parsed = parseProfile(draft);
+    const parsed = parseProfile(draft, company.assets ?? []);
     if (Object.keys(parsed.errors).length > 0) return setErrors({ fields: parsed.errors, form: [] });
     setSaving(true);
     try {

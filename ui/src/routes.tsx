@@ -11,6 +11,7 @@ const CompaniesPage = page(() => import("./pages/CompaniesPage"), "CompaniesPage
 const DashboardPage = page(() => import("./pages/DashboardPage"), "DashboardPage");
 const IncidentsPage = page(() => import("./pages/IncidentsPage"), "IncidentsPage");
 const IncidentPage = page(() => import("./pages/IncidentPage"), "IncidentPage");
+const NotificationsPage = page(() => import("./pages/NotificationsPage"), "NotificationsPage");
 const ProfilePage = page(() => import("./pages/ProfilePage"), "ProfilePage");
 const RunbooksPage = page(() => import("./pages/RunbooksPage"), "RunbooksPage");
 const TechniciansPage = page(() => import("./pages/TechniciansPage"), "TechniciansPage");
@@ -46,5 +47,7 @@ export const ROUTES: PageRoute[] = [
     navTo: "/companies",
   },
   { path: "/audit/*", page: AuditPage, permission: "audit:read", nav: "Audit log", navTo: "/audit" },
+  // In the navigation with its unread count: AppLayout draws that link itself.
+  { path: "/notifications", page: NotificationsPage, permission: "self:manage" },
   { path: "/profile/*", page: ProfilePage, permission: "self:manage", nav: "Profile", navTo: "/profile" },
 ];

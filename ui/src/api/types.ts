@@ -11,5 +11,12 @@ export type IncidentDetail = Schemas["IncidentDetail"];
 export type IncidentPage = Schemas["IncidentPage"];
 export type Alert = Schemas["AlertPublic"];
 export type SlaView = Schemas["SlaView"];
+export type Notification = Schemas["NotificationPublic"];
+export type NotificationList = Schemas["NotificationList"];
+export type NotificationDelivery = Schemas["DeliveryPublic"];
+export type ReadAll = Schemas["ReadAll"];
+export type NotificationPreferences = Schemas["NotificationPreferences"];
+export type QuietHours = Schemas["QuietHours"];
+export type Channel = Schemas["Channel"];
 
 export type Role = "msp_admin" | "company_admin" | "technician";

@@ -1,6 +1,8 @@
 import { useState } from "react";
 import { NavLink, Outlet } from "react-router";
 import { useAuth, useMe } from "../auth/AuthContext";
+import { NotificationsNavLink, UnreadAnnouncer, UnreadBadge } from "../components/notifications/UnreadCount";
+import { useUnreadCount } from "../lib/hooks/useNotifications";
 import { useLiveStatus } from "../live/LiveContext";
 import { useLiveToasts } from "../live/useLiveToasts";
 import { ROUTES } from "../routes";
@@ -19,6 +21,7 @@ export function AppLayout() {
   const live = useLiveStatus();
   useLiveToasts(me);
   const [menuOpen, setMenuOpen] = useState(false);
+  const unread = useUnreadCount();
   const items = ROUTES.filter((route) => route.nav && can(route.permission));
 
   return (
@@ -37,8 +40,10 @@ export function AppLayout() {
             onClick={() => setMenuOpen((open) => !open)}
           >
             Menu
+            <UnreadBadge count={unread} />
           </button>
         </div>
+        <UnreadAnnouncer count={unread} />
         <nav id="main-nav" aria-label="Main" className={`${menuOpen ? "block" : "hidden"} px-2 pb-4 md:block`}>
           <ul className="space-y-1">
             {items.map((route) => (
@@ -55,6 +60,11 @@ export function AppLayout() {
                 </NavLink>
               </li>
             ))}
+            {can("self:manage") && (
+              <li>
+                <NotificationsNavLink count={unread} onNavigate={() => setMenuOpen(false)} />
+              </li>
+            )}
           </ul>
           <div className="mt-6 border-t border-slate-700 px-3 pt-4 text-sm">
             <p className="font-medium" data-testid="signed-in-as">

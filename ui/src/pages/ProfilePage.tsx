@@ -1,9 +1,11 @@
-// Profile: name, password, and the signed-in devices with sign-out per device and everywhere.
+// Profile: name, password, notification preferences, and the signed-in devices with sign-out per device
+// and everywhere.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { AuthSession } from "../api/pageTypes";
 import { useApi, useAuth, useMe } from "../auth/AuthContext";
 import { Field, FormErrors } from "../components/forms/Field";
+import { NotificationPreferencesSection } from "../components/profile/NotificationPreferencesForm";
 import { Empty, ErrorState, Loading, PageHeader } from "../components/states";
 import { fieldErrorsOf, NO_ERRORS, type FieldErrors } from "../lib/fieldErrors";
 import { formatTime } from "../lib/time";
@@ -33,6 +35,7 @@ export function ProfilePage() {
         </section>
         <PasswordForm />
       </div>
+      <NotificationPreferencesSection />
       <Sessions />
     </>
   );

@@ -12,4 +12,9 @@ export type IncidentPage = Schemas["IncidentPage"];
 export type Alert = Schemas["AlertPublic"];
 export type SlaView = Schemas["SlaView"];
 
-export type Role = "msp_admin" | "company_admin" | "technician";
+export type Role = Schemas["Role"];
+
+// People managed from the Technicians page (api/routes/users.py).
+export type UserPublic = Schemas["api__routes__users__UserPublic"];
+export type UserCreate = Schemas["UserCreate"];
+export type UserUpdate = Schemas["UserUpdate"];

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
-from core.accounts import users
+from core.accounts import auth_sessions, users
 from core.accounts.actor import Actor, scoped_users
 from core.accounts.roles import Role
 from core.audit import record
-from core.db.models import Company, User, UserCompany
+from core.db.models import Company, User, UserCompany, utcnow
 from core.errors import AccountError, EmailTaken, Forbidden
 from core.security import PasswordHashing
 
@@ -160,8 +160,13 @@ async def update(
             value = getattr(changes, field)
             setattr(user, field, value.value if isinstance(value, Role) else value)
     after = _account_of(user)
+    signed_out: list[str] = []
     if changes.password is not None:
         await users.set_password(passwords, user, changes.password)
+        # As when users change their own password: whoever held the old one is signed out everywhere.
+        signed_out = await auth_sessions.revoke_all(
+            session, user_id=user.id, reason=auth_sessions.Reason.password_changed, now=utcnow()
+        )
     await session.execute(
         delete(UserCompany).where(
             col(UserCompany.user_id) == user.id, col(UserCompany.company_id).in_(sorted(current - wanted))
@@ -180,6 +185,7 @@ async def update(
     if changes.password is not None:
         # Never the password or its hash: only that it changed.
         changed_after["password_changed"] = True
+        changed_after["sessions_revoked"] = signed_out
     if changed_after:
         await _audit(
             session,

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from core.accounts.roles import Role
 from core.db.models import AuditLog
-from tests.support.signin import bearer, device, login
+from tests.support.signin import bearer, device, login, refresh, whoami
 from tests.support.stack import Stack
 
 
@@ -164,8 +164,27 @@ async def test_company_admin_updates_a_technician_and_the_change_is_audited(stac
     updates = [e for e in await audit_of(stack, technician["id"]) if e.action == "user.update"]
     assert len(updates) == 1 and updates[0].actor == admin["id"] and updates[0].company_id == acme.id
     assert updates[0].before == {"name": "", "category": None}
-    assert updates[0].after == {"name": "Nina Network", "category": "Network", "password_changed": True}
+    after = dict(updates[0].after or {})
+    assert len(after.pop("sessions_revoked")) == 1  # the one the technician signed in with
+    assert after == {"name": "Nina Network", "category": "Network", "password_changed": True}
     assert "brand new pw" not in str(updates[0].after)
+
+
+async def test_a_password_an_admin_sets_signs_the_user_out_everywhere(stack: Stack) -> None:
+    # An administrator resets a password when the old one may be known to someone else: the sessions
+    # begun with it end, as when users change their own (POST /api/users/me/password).
+    acme = await stack.company("Acme")
+    admin = await stack.user(Role.company_admin, [acme.id])
+    technician = await stack.user(Role.technician, [acme.id])
+    assert (await whoami(stack, technician["access_token"])).status_code == 200
+
+    response = await put_user(stack, admin, technician["id"], {"password": "a brand new passphrase"})
+    assert response.status_code == 200, response.text
+    assert (await whoami(stack, technician["access_token"])).status_code == 401
+    assert (await refresh(stack, technician["refresh_token"])).status_code == 401
+    assert (await whoami(stack, admin["access_token"])).status_code == 200
+    signed_in = await login(stack, technician["email"], "a brand new passphrase", device())
+    assert signed_in.status_code == 200
 
 
 async def test_company_admin_cannot_promote_or_touch_other_admins(stack: Stack) -> None:

@@ -19,4 +19,9 @@ export type NotificationPreferences = Schemas["NotificationPreferences"];
 export type QuietHours = Schemas["QuietHours"];
 export type Channel = Schemas["Channel"];
 
-export type Role = "msp_admin" | "company_admin" | "technician";
+export type Role = Schemas["Role"];
+
+// People managed from the Technicians page (api/routes/users.py).
+export type UserPublic = Schemas["api__routes__users__UserPublic"];
+export type UserCreate = Schemas["UserCreate"];
+export type UserUpdate = Schemas["UserUpdate"];

@@ -1,5 +1,5 @@
-// Technicians of a company with their categories and per-technician figures (last 7 days), who is on call now, and the
-// company's on-call schedules with their editor.
+// Technicians of a company (components/technicians/People.tsx: figures, and adding and editing people), who is on
+// call now, and the company's on-call schedules with their editor.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useSearchParams } from "react-router";
@@ -7,10 +7,10 @@ import type { CompanyOnCall, Schedule } from "../api/pageTypes";
 import { useApi, useAuth } from "../auth/AuthContext";
 import { Field } from "../components/forms/Field";
 import { Empty, ErrorState, Loading, PageHeader } from "../components/states";
+import { People } from "../components/technicians/People";
 import { ScheduleEditor } from "../components/technicians/ScheduleEditor";
-import { FIGURE_HEADINGS, FigureCells, useTechnicianFigures } from "../components/technicians/TechnicianFigures";
 import { companyName, useCompanies } from "../lib/hooks/useCompanies";
-import { useDirectory, useUserName } from "../lib/hooks/useDirectory";
+import { useUserName } from "../lib/hooks/useDirectory";
 import { useUsers } from "../lib/hooks/useUsers";
 import { formatTime } from "../lib/time";
 
@@ -42,7 +42,7 @@ export function TechniciansPage() {
       </PageHeader>
       <div className="space-y-4" key={companyId}>
         <OnCallNow companyId={companyId} />
-        <Technicians companyId={companyId} />
+        <People companyId={companyId} />
         <Schedules companyId={companyId} companyLabel={companyName(companies.data, companyId)} />
       </div>
     </>
@@ -78,89 +78,6 @@ function OnCallNow({ companyId }: { companyId: string }) {
           ))}
         </ul>
       )}
-    </section>
-  );
-}
-
-interface Person {
-  id: string;
-  name: string;
-  role: string;
-  email?: string;
-  category?: string | null;
-  disabled?: boolean;
-}
-
-function Technicians({ companyId }: { companyId: string }) {
-  const { can } = useAuth();
-  // Administrators list users with their emails and categories; other roles get the directory's names.
-  const listsUsers = can("users:read");
-  const users = useUsers(companyId);
-  const directory = useDirectory(companyId);
-  const people = listsUsers ? users : directory;
-  const figures = useTechnicianFigures(companyId);
-  const [category, setCategory] = useState("");
-  const everyone: Person[] = people.data ?? [];
-  const categories = [...new Set(everyone.map((u) => u.category).filter((c): c is string => Boolean(c)))].sort();
-  const shown = everyone.filter((u) => !category || u.category === category);
-  return (
-    <section className="card" aria-labelledby="techs">
-      <div className="flex flex-wrap items-end justify-between gap-3">
-        <h2 id="techs" className="text-lg font-semibold">People</h2>
-        {listsUsers && (
-          <Field label="Category">
-            <select value={category} onChange={(e) => setCategory(e.target.value)}>
-              <option value="">All categories</option>
-              {categories.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </Field>
-        )}
-      </div>
-      <div className="mt-3">
-        {people.isPending ? (
-          <Loading what="technicians" />
-        ) : people.isError ? (
-          <ErrorState error={people.error} what="technicians" retry={() => void people.refetch()} />
-        ) : shown.length === 0 ? (
-          <Empty title="No one here">{category ? "Nobody has this category." : "Add users with POST /api/users."}</Empty>
-        ) : (
-          <div className="overflow-x-auto" tabIndex={0} role="region" aria-labelledby="techs">
-            <table className="min-w-full text-sm" data-testid="technician-table">
-              <caption className="sr-only">
-                People of the company, their category, their open incidents now and their figures of the last 7 days
-              </caption>
-              <thead className="bg-slate-100 text-left">
-                <tr>
-                  <th scope="col" className="px-3 py-2">Name</th>
-                  <th scope="col" className="px-3 py-2">Role</th>
-                  {listsUsers && <th scope="col" className="px-3 py-2">Category</th>}
-                  {FIGURE_HEADINGS.map((h) => (
-                    <th key={h} scope="col" className="px-3 py-2 whitespace-nowrap">
-                      {h}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-200">
-                {shown.map((u) => (
-                  <tr key={u.id} data-user-id={u.id}>
-                    <td className="px-3 py-2">
-                      <span className="font-medium">{u.name || u.email || u.id}</span>
-                      {u.email && <span className="block text-xs text-slate-600">{u.email}</span>}
-                      {u.disabled && <span className="rounded bg-slate-200 px-1.5 text-xs">disabled</span>}
-                    </td>
-                    <td className="px-3 py-2">{u.role.replace("_", " ")}</td>
-                    {listsUsers && <td className="px-3 py-2">{u.category ?? "—"}</td>}
-                    <FigureCells figures={figures.data?.get(u.id)} state={figures.status} />
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </div>
     </section>
   );
 }

@@ -1,5 +1,5 @@
 """What a technician sees on the settings pages: the data, none of the controls its role may not use;
-and the pages at phone width."""
+and every page at phone width."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from playwright.async_api import Page, expect
 
 from core.accounts.roles import Role
 from tests.support.browser import screenshot, serious_accessibility_violations, sign_in
-from tests.support.healing import runbook
+from tests.support.healing import open_incident, runbook, until
 from tests.support.stack import Stack
 
 
@@ -40,12 +40,20 @@ async def test_a_technician_reads_settings_without_the_controls_it_may_not_use(
     assert await serious_accessibility_violations(page) == []
 
 
-async def test_the_settings_pages_fit_a_phone(web: Stack, page: Page) -> None:
+async def test_every_page_fits_a_phone(web: Stack, page: Page) -> None:
     creds = await web.company("Phone Co")
     admin = await web.user(Role.company_admin, [creds.id])
+    incident_id = await open_incident(web, creds, asset="phone-web")
+    await until(web, admin, incident_id, lambda i: i["status"] != "pending")
     await sign_in(page, web.url, admin)
     await page.set_viewport_size({"width": 390, "height": 844})
     for path, name in (
+        ("/", "phone-dashboard"),
+        ("/incidents", "phone-incidents"),
+        (f"/incidents/{incident_id}", "phone-incident"),
+        ("/technicians", "phone-technicians"),
+        ("/notifications", "phone-notifications"),
+        ("/audit", "phone-audit"),
         (f"/companies/{creds.id}", "phone-company"),
         ("/runbooks", "phone-runbooks"),
         ("/profile", "phone-profile"),

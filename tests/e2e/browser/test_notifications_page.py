@@ -39,6 +39,10 @@ async def test_an_assignment_counts_live_opens_in_the_inbox_and_is_marked_read(
     answer = await web.post_alert(creds, alert_body(asset_name=asset, severity="low"))
     incident_id = await web.incident_of(answer)
     await until(web, admin, incident_id, lambda i: i["status"] != "pending")
+    named = await web.http.put(
+        f"{web.url}/api/users/me", json={"name": "Ada Admin"}, headers=bearer(admin["access_token"])
+    )
+    assert named.status_code == 200, named.text
     assigned = await web.http.post(
         f"{web.url}/api/incidents/{incident_id}/assign",
         json={"user_id": tech["id"]},
@@ -68,6 +72,7 @@ async def test_an_assignment_counts_live_opens_in_the_inbox_and_is_marked_read(
     await expect(item).to_have_attribute("data-read", "false")
     await expect(item).to_contain_text("Unread")
     await expect(item).to_contain_text("low")
+    await expect(item).to_contain_text("assigned by Ada Admin")  # the server wrote a user id
     assert await serious_accessibility_violations(page) == []
     await screenshot(page, "notifications")
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nameOf } from "./userNames";
+import { nameOf, namesIn } from "./userNames";
 
 const PEOPLE = [
   { id: "usr_ana", name: "Ana Ortiz", role: "technician" },
@@ -21,5 +21,14 @@ describe("nameOf", () => {
     const emails = [{ id: "usr_blank", email: "blank@example.com" }];
     expect(nameOf(PEOPLE, "usr_blank", emails)).toBe("blank@example.com");
     expect(nameOf(PEOPLE, "usr_ana", emails)).toBe("Ana Ortiz");
+  });
+});
+
+describe("namesIn", () => {
+  it("reads each user id in a server's text as the person's name, leaving other words alone", () => {
+    const name = (id: string) => (id === "usr_0123456789abcdef" ? "Tess Tech" : id);
+    expect(namesIn("assigned by usr_0123456789abcdef", name)).toBe("assigned by Tess Tech");
+    expect(namesIn("usr_0123456789abcdef asked usr_ffffffffffffffff", name)).toBe("Tess Tech asked usr_ffffffffffffffff");
+    expect(namesIn("not usr_short nor xusr_0123456789abcdef", name)).toBe("not usr_short nor xusr_0123456789abcdef");
   });
 });

@@ -15,3 +15,11 @@ export function nameOf(
   const name = entries?.find((e) => e.id === id)?.name.trim();
   return name || emails?.find((u) => u.id === id)?.email || id;
 }
+
+// User ids as the API makes them (core/db/models.py: new_id("usr")).
+const USER_ID = /\busr_[0-9a-f]{16}\b/g;
+
+/** Text written by the server ("assigned by usr_…") with each user id read as that person's name. */
+export function namesIn(text: string, name: (id: string) => string): string {
+  return text.replace(USER_ID, (id) => name(id));
+}

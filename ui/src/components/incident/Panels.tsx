@@ -7,6 +7,7 @@ import { useUserName } from "../../lib/hooks/useDirectory";
 import { formatTime, useNow } from "../../lib/time";
 import { SlaControls } from "./SlaControls";
 import { describeTimelineEntry } from "../../lib/timelineText";
+import { namesIn } from "../../lib/userNames";
 import type { LiveEvent } from "../../live/socket";
 
 type TimelineEntry = components["schemas"]["TimelineEntry"];
@@ -171,7 +172,7 @@ export function Timeline({ entries: all }: { entries: TimelineEntry[] }) {
               {entry.actor && <span className="text-slate-700"> by {name(entry.actor)}</span>}
               <span className="text-slate-600"> · {formatTime(entry.at)}</span>
             </p>
-            {detail && <p className="text-sm whitespace-pre-wrap text-slate-800">{detail}</p>}
+            {detail && <p className="text-sm whitespace-pre-wrap text-slate-800">{namesIn(detail, name)}</p>}
           </li>
         );
       })}

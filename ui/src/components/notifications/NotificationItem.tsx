@@ -2,7 +2,9 @@
 // read, and how each channel fared (a failed email or Slack post is visible to the person it was for).
 import { Link } from "react-router";
 import type { Notification, NotificationDelivery } from "../../api/types";
+import { useUserName } from "../../lib/hooks/useDirectory";
 import { formatTime } from "../../lib/time";
+import { namesIn } from "../../lib/userNames";
 import { SeverityBadge } from "../badges";
 
 const CHANNEL_NAME: Record<string, string> = { in_app: "In app", email: "Email", slack: "Slack" };
@@ -22,6 +24,7 @@ export function NotificationItem({
   onMarkRead: () => void;
   marking: boolean;
 }) {
+  const name = useUserName();
   const unread = notification.read_at === null;
   return (
     <li
@@ -42,7 +45,7 @@ export function NotificationItem({
         <h2 className={`break-words ${unread ? "font-semibold" : "font-medium"}`}>
           {notification.title}
         </h2>
-        {notification.body && <p className="text-sm break-words whitespace-pre-line text-slate-700">{notification.body}</p>}
+        {notification.body && <p className="text-sm break-words whitespace-pre-line text-slate-700">{namesIn(notification.body, name)}</p>}
         <p className="text-sm">
           <Link className="text-indigo-800 underline" to={`/incidents/${encodeURIComponent(notification.incident_id)}`}>
             Open the incident<span className="sr-only">: {notification.title}</span>

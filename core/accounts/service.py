@@ -138,6 +138,11 @@ async def update(
         )
     if user.id == actor.user_id and {"role", "disabled"} & changes.sent:
         raise AccountError("you cannot change your own role or disable yourself")
+    if user.id == actor.user_id and "password" in changes.sent:
+        # Here it would skip the current password and the throttling that guard a stolen session.
+        raise AccountError(
+            "change your own password at POST /api/users/me/password; it asks for the current one"
+        )
     role = changes.role or Role(user.role)
     if "role" in changes.sent:
         _check_may_grant(actor, role)

@@ -267,11 +267,16 @@ async def test_deleting_a_shared_technician_only_removes_them_from_my_companies(
     )
 
 
-async def test_msp_admin_cannot_demote_disable_or_delete_themselves(stack: Stack) -> None:
+async def test_msp_admin_cannot_demote_or_disable_themselves_nor_skip_the_password_check(
+    stack: Stack,
+) -> None:
     msp = await stack.user(Role.msp_admin, [])
     for body in ({"role": "technician"}, {"disabled": True}):
         refused = await put_user(stack, msp, msp["id"], body)
         assert refused.status_code == 422, body
+    # Nor set their own password here, where the current one is not asked for.
+    refused = await put_user(stack, msp, msp["id"], {"password": "a new and long passphrase"})
+    assert refused.status_code == 422 and "/api/users/me/password" in refused.text
     delete = await stack.http.delete(
         f"{stack.url}/api/users/{msp['id']}", headers=bearer(msp["access_token"])
     )

@@ -23,6 +23,7 @@ interface Metric {
   hint: string;
 }
 
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const percent = (v: number | null) => (v === null ? "—" : `${v.toFixed(1)} %`);
 const METRICS: Metric[] = [
   { key: "noise", label: "Noise reduction", value: (f) => f.noise_reduction, format: percent, hint: "alerts that opened no incident of their own" },
@@ -99,7 +100,8 @@ function KpiView({ kpis }: { kpis: Kpis }) {
         ))}
       </ul>
       <p className="text-sm text-slate-700">
-        {kpis.totals.alerts_received} alerts received, {kpis.totals.incidents_opened} incidents opened in this period.
+        {counted(kpis.totals.alerts_received, "alert")} received, {counted(kpis.totals.incidents_opened, "incident")} opened in this
+        period.
       </p>
       <div className="grid grid-cols-1 gap-3 lg:grid-cols-2">
         {METRICS.map((m) => (

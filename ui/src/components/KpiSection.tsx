@@ -20,17 +20,21 @@ interface Metric {
   label: string;
   value: (f: KpiFigures) => number | null;
   format: (v: number | null) => string;
+  /** The y axis' ticks: whole numbers, short. */
+  axis: (v: number) => string;
   hint: string;
 }
 
 const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const percent = (v: number | null) => (v === null ? "—" : `${v.toFixed(1)} %`);
+const percentAxis = (v: number) => `${Math.round(v)} %`;
+const secondsAxis = (v: number) => formatSeconds(v);
 const METRICS: Metric[] = [
-  { key: "noise", label: "Noise reduction", value: (f) => f.noise_reduction, format: percent, hint: "alerts that opened no incident of their own" },
-  { key: "mtta", label: "MTTA (median)", value: (f) => f.mtta_seconds.median, format: formatSeconds, hint: "created to acknowledged" },
-  { key: "mttr", label: "MTTR (median)", value: (f) => f.mttr_seconds.median, format: formatSeconds, hint: "created to resolved" },
-  { key: "healing", label: "Self-healing", value: (f) => f.self_healing, format: percent, hint: "resolved by a runbook without a human" },
-  { key: "sla", label: "SLA compliance", value: (f) => f.sla_compliance, format: percent, hint: "incidents that breached neither clock" },
+  { key: "noise", label: "Noise reduction", value: (f) => f.noise_reduction, format: percent, axis: percentAxis, hint: "alerts that opened no incident of their own" },
+  { key: "mtta", label: "MTTA (median)", value: (f) => f.mtta_seconds.median, format: formatSeconds, axis: secondsAxis, hint: "created to acknowledged" },
+  { key: "mttr", label: "MTTR (median)", value: (f) => f.mttr_seconds.median, format: formatSeconds, axis: secondsAxis, hint: "created to resolved" },
+  { key: "healing", label: "Self-healing", value: (f) => f.self_healing, format: percent, axis: percentAxis, hint: "resolved by a runbook without a human" },
+  { key: "sla", label: "SLA compliance", value: (f) => f.sla_compliance, format: percent, axis: percentAxis, hint: "incidents that breached neither clock" },
 ];
 
 const KPI_EVENTS = new Set(["incident.created", "incident.resolved", "incident.updated", "approval.decided", "sla.breached"]);
@@ -117,7 +121,8 @@ function KpiView({ kpis }: { kpis: Kpis }) {
 
 function Chart({ series, metric, tick }: { series: KpiBucket[]; metric: Metric; tick: (iso: string) => string }) {
   const data = series.map((b) => ({ at: b.bucket_start, value: metric.value(b) }));
-  if (data.every((d) => d.value === null)) {
+  const points = data.filter((d) => d.value !== null).length;
+  if (points === 0) {
     return <p className="py-8 text-center text-sm text-slate-600">No data in this period yet.</p>;
   }
   return (
@@ -126,9 +131,18 @@ function Chart({ series, metric, tick }: { series: KpiBucket[]; metric: Metric; 
         <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
           <XAxis dataKey="at" tickFormatter={tick} fontSize={11} />
-          <YAxis fontSize={11} width={48} tickFormatter={(v: number) => metric.format(v)} />
+          <YAxis fontSize={11} width={56} allowDecimals={false} tickFormatter={(v: number) => metric.axis(v)} />
           <Tooltip labelFormatter={(v) => tick(String(v))} formatter={(v) => metric.format(typeof v === "number" ? v : null)} />
-          <Line type="monotone" dataKey="value" name={metric.label} stroke="#4338ca" dot={false} connectNulls isAnimationActive={false} />
+          <Line
+            type="monotone"
+            dataKey="value"
+            name={metric.label}
+            stroke="#4338ca"
+            // A line needs two points: one day's figure alone shows as a dot.
+            dot={points <= 2 ? { r: 3, fill: "#4338ca" } : false}
+            connectNulls
+            isAnimationActive={false}
+          />
         </LineChart>
       </ResponsiveContainer>
     </div>

@@ -6,7 +6,7 @@ import type { CompanyCreate, CompanyCreated } from "../../api/pageTypes";
 import { useApi } from "../../auth/AuthContext";
 import { EMPTY_PROFILE, parseProfile, profileErrorsOf, type ProfileDraft } from "../../lib/companyProfile";
 import { NO_ERRORS, type FieldErrors } from "../../lib/fieldErrors";
-import { FormErrors } from "../forms/Field";
+import { FormErrors, SubmitOrCancel } from "../forms/Field";
 import { ProfileFields } from "./ProfileFields";
 
 export function AddCompany({ onCreated, onCancel }: { onCreated: (created: CompanyCreated) => void; onCancel: () => void }) {
@@ -40,14 +40,7 @@ export function AddCompany({ onCreated, onCancel }: { onCreated: (created: Compa
       </p>
       <ProfileFields draft={draft} onChange={(change) => setDraft((d) => ({ ...d, ...change }))} errors={errors.fields} />
       <FormErrors errors={errors.form} />
-      <div className="flex gap-2">
-        <button type="submit" className="btn-primary" disabled={saving}>
-          {saving ? "Adding…" : "Add company"}
-        </button>
-        <button type="button" className="btn-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Add company" busyLabel="Adding…" busy={saving} onCancel={onCancel} />
     </form>
   );
 }

@@ -21,7 +21,7 @@ export function ProfileFields({ draft, onChange, errors, disabled }: Props) {
       </Field>
       <Field
         label="Assets"
-        hint="One a line: name as alerts give it, then optionally asset id (an EC2 id lets SSM runbooks target it), kind, tags. E.g. db-prod-01, i-0abc123, database, prod"
+        hint="One a line: name as alerts give it, then optionally asset id (an EC2 id lets SSM runbooks target it), kind, tags. E.g. db-prod-01, i-0abc123, database, prod. Several instances per asset are set over the API (instance_ids) and kept here."
         errors={errors.assets}
       >
         <textarea rows={5} className="field font-mono" disabled={disabled} value={draft.assets} onChange={(e) => onChange({ assets: e.target.value })} />

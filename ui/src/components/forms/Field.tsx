@@ -51,6 +51,20 @@ export function FormErrors({ errors }: { errors: string[] }) {
   );
 }
 
+/** A form's submit button (its label while busy) and Cancel. */
+export function SubmitOrCancel({ label, busyLabel, busy, onCancel }: { label: string; busyLabel: string; busy: boolean; onCancel: () => void }) {
+  return (
+    <div className="flex gap-2">
+      <button type="submit" className="btn-primary" disabled={busy}>
+        {busy ? busyLabel : label}
+      </button>
+      <button type="button" className="btn-secondary" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
 /** A value with a button that copies it (secrets shown once, set-up snippets). */
 export function CopyBox({ label, value, testId }: { label: string; value: string; testId?: string }) {
   const [copied, setCopied] = useState(false);

@@ -4,7 +4,7 @@ import type { Company, Runbook } from "../../api/pageTypes";
 import { useApi, useMe } from "../../auth/AuthContext";
 import { fieldErrorsOf, NO_ERRORS, type FieldErrors } from "../../lib/fieldErrors";
 import { bodyOf, draftOf, emptyDraft, RUNBOOK_FIELDS, type RunbookDraft } from "../../lib/runbookForm";
-import { Field, FormErrors } from "../forms/Field";
+import { Field, FormErrors, SubmitOrCancel } from "../forms/Field";
 
 interface Props {
   runbook?: Runbook;
@@ -116,14 +116,7 @@ export function RunbookForm({ runbook, companies, onSaved, onCancel }: Props) {
         </Field>
       </div>
       <FormErrors errors={errors.form} />
-      <div className="flex gap-2">
-        <button type="submit" className="btn-primary" disabled={saving}>
-          {saving ? "Saving…" : runbook ? "Save runbook" : "Create runbook"}
-        </button>
-        <button type="button" className="btn-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label={runbook ? "Save runbook" : "Create runbook"} busyLabel="Saving…" busy={saving} onCancel={onCancel} />
     </form>
   );
 }

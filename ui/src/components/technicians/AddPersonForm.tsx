@@ -8,7 +8,7 @@ import { NO_ERRORS } from "../../lib/fieldErrors";
 import { useFocusOnMount } from "../../lib/hooks/useFocusOnMount";
 import { useRefreshPeople } from "../../lib/hooks/useUsers";
 import { assignableRoles, createBody, newPersonDraft, personErrorsOf, type PersonDraft } from "../../lib/peopleForm";
-import { FormErrors } from "../forms/Field";
+import { FormErrors, SubmitOrCancel } from "../forms/Field";
 import { PersonFields } from "./PersonFields";
 
 interface Props {
@@ -50,14 +50,7 @@ export function AddPersonForm({ companyId, companies, onAdded, onCancel }: Props
         mode="add"
       />
       <FormErrors errors={errors.form} />
-      <div className="flex gap-2">
-        <button type="submit" className="btn-primary" disabled={add.isPending}>
-          {add.isPending ? "Adding…" : "Add person"}
-        </button>
-        <button type="button" className="btn-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Add person" busyLabel="Adding…" busy={add.isPending} onCancel={onCancel} />
     </form>
   );
 }

@@ -8,7 +8,7 @@ import { NO_ERRORS } from "../../lib/fieldErrors";
 import { useFocusOnMount } from "../../lib/hooks/useFocusOnMount";
 import { useRefreshPeople } from "../../lib/hooks/useUsers";
 import { assignableRoles, personDraftOf, personErrorsOf, updateBody, type PersonDraft } from "../../lib/peopleForm";
-import { FormErrors } from "../forms/Field";
+import { FormErrors, SubmitOrCancel } from "../forms/Field";
 import { PersonFields } from "./PersonFields";
 
 interface Props {
@@ -54,14 +54,7 @@ export function EditPersonForm({ user, companies, onSaved, onCancel }: Props) {
         self={user.id === me.id}
       />
       <FormErrors errors={errors.form} />
-      <div className="flex gap-2">
-        <button type="submit" className="btn-primary" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save person"}
-        </button>
-        <button type="button" className="btn-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Save person" busyLabel="Saving…" busy={save.isPending} onCancel={onCancel} />
     </form>
   );
 }

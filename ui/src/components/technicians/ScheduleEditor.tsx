@@ -13,7 +13,7 @@ import {
   type OverrideDraft,
   type ScheduleDraft,
 } from "../../lib/scheduleForm";
-import { Field, FormErrors } from "../forms/Field";
+import { Field, FormErrors, SubmitOrCancel } from "../forms/Field";
 
 interface Props {
   companyId: string;
@@ -182,12 +182,7 @@ export function ScheduleEditor({ companyId, schedule, users, onSaved, onCancel }
 
       {Object.keys(problems).length > 0 && <FormErrors errors={["Fix the fields marked above, then save again."]} />}
       <FormErrors errors={apiErrors} />
-      <div className="flex gap-2">
-        <button type="submit" className="btn-primary" disabled={saving}>
-          {saving ? "Saving…" : schedule ? "Save schedule" : "Create schedule"}
-        </button>
-        <button type="button" className="btn-secondary" onClick={onCancel}>Cancel</button>
-      </div>
+      <SubmitOrCancel label={schedule ? "Save schedule" : "Create schedule"} busyLabel="Saving…" busy={saving} onCancel={onCancel} />
     </form>
   );
 }

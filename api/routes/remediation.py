@@ -24,7 +24,8 @@ from core.db.models import Incident, utcnow
 from core.decisions.manual import RunbookNotApplicable, runbook_request
 from core.decisions.projection import incident_state
 from core.runbooks.service import visible_runbook
-from workflows.incident.workflow import APPROVER_ROLE_ERROR, IncidentWorkflow
+from workflows.incident.requests import APPROVER_ROLE_ERROR
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.remediation.approval import may_approve
 from workflows.remediation.types import ApprovalAnswer
 

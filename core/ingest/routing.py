@@ -25,8 +25,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from core.companies.context import CompanyContext
 from core.errors import RoutingFailed
 from workflows.incident.correlation import incident_workflow_id
+from workflows.incident.requests import INCIDENT_CLOSED_ERROR
 from workflows.incident.visibility import search_attributes, summary
-from workflows.incident.workflow import INCIDENT_CLOSED_ERROR, IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.types import (
     AddAlerts,
     AlertRef,

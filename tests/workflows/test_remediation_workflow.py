@@ -22,11 +22,8 @@ from tests.support.incident_world import (
     until,
 )
 from workflows.incident import workflow as incident_workflow
-from workflows.incident.workflow import (
-    APPROVER_ROLE_ERROR,
-    NOTHING_AWAITS_APPROVAL_ERROR,
-    IncidentWorkflow,
-)
+from workflows.incident.requests import APPROVER_ROLE_ERROR, NOTHING_AWAITS_APPROVAL_ERROR
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.remediation.types import (
     DecisionAction,
     RemediationStatus,

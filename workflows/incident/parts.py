@@ -48,3 +48,6 @@ class IncidentParts:
 
     async def _escalate(self, reason: str, actor: str | None = None) -> None:
         raise NotImplementedError
+
+    async def _assign(self, user_id: str, reason: str, actor: str | None = None) -> None:
+        raise NotImplementedError

@@ -33,28 +33,22 @@ with workflow.unsafe.imports_passed_through():
         resolved_by_technician,
         settle,
     )
+    from workflows.incident.requests import INCIDENT_CLOSED_ERROR, IncidentRequests
     from workflows.incident.visibility import describe, search_attribute_updates
-    from workflows.remediation.approval import may_approve
     from workflows.remediation.types import (
-        ApprovalAnswer,
         RemediationResult,
-        RunbookRequest,
     )
     from workflows.remediation.workflow import REMEDIATION_FINISHED_SIGNAL, RemediationWorkflow
     from workflows.types import (
         OPEN_STATUSES,
-        Acknowledge,
         AddAlerts,
         AddAlertsResult,
         AlertRef,
-        AssignIncident,
         CorrelationPolicy,
-        EscalateIncident,
         ForwardAlerts,
         IncidentInput,
         IncidentState,
         IncidentStatus,
-        PauseSla,
         ProjectIncident,
         RecordAlerts,
         RecordAlertsResult,
@@ -63,7 +57,6 @@ with workflow.unsafe.imports_passed_through():
         SeriesRecoveriesQuery,
     )
 
-INCIDENT_CLOSED_ERROR = "IncidentClosed"
 # Runs recorded before incidents resolved themselves keep their old behaviour when replayed.
 # Move to workflow.deprecate_patch once no run started before this patch (commit edee91a, deployed
 # 2026-11) can be open or replayed: the longest incident lifetime (an open incident continues as new
@@ -76,13 +69,9 @@ VOID_HANDS_ON_PATCH = "void-hands-on-late-alerts"
 # Incidents decide what to do (rules or an LLM), wait for approval where policy asks, and run runbooks as
 # child workflows. Runs without the marker never decide. Deprecate like the patches above.
 DECIDES_PATCH = "decides-and-remediates"
-NOTHING_AWAITS_APPROVAL_ERROR = "NothingAwaitsApproval"
-APPROVER_ROLE_ERROR = "ApproverRoleTooLow"
-REMEDIATION_ACTIVE_ERROR = "RemediationInProgress"
 # Incidents keep SLA clocks with durable timers, are auto-assigned, and climb their company's escalation
 # chain. Runs without the marker do none of it. Deprecate like the patches above.
 SLA_PATCH = "sla-clocks-and-escalation"
-NOT_ACKNOWLEDGEABLE_ERROR = "NotAcknowledgeable"
 # Incidents also ask for approvals (approval_requested), report failed or rolled-back runs
 # (runbook_failed), and tell the assignee of an escalation. Runs without the marker do not. Deprecate like
 # the patches above.
@@ -105,7 +94,7 @@ FORWARD_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 
 @workflow.defn
-class IncidentWorkflow(IncidentCare, IncidentHealing):
+class IncidentWorkflow(IncidentRequests, IncidentCare, IncidentHealing):
     """Alerts in, projection out; decisions and runs (`healing.py`), SLA and escalation (`care.py`)."""
 
     @workflow.init
@@ -297,164 +286,6 @@ class IncidentWorkflow(IncidentCare, IncidentHealing):
         if not self.resolves_itself:
             raise ApplicationError("this incident's workflow predates resolving", non_retryable=True)
         self._check_open()
-
-    def _check_open(self) -> None:
-        if self.state.status not in OPEN_STATUSES:
-            raise ApplicationError(
-                f"incident is {self.state.status.value}", type=INCIDENT_CLOSED_ERROR, non_retryable=True
-            )
-
-    @workflow.update
-    async def answer_approval(self, answer: ApprovalAnswer) -> IncidentState:
-        """An approver approves or rejects the runbook awaiting approval."""
-        async with self.writing:
-            self._check_awaiting_approval(answer)  # it may have timed out while this waited
-            await self._write(
-                remediation.answered(self.state, answer, workflow.now()),
-                actor=answer.user_id,
-            )
-        return self.state
-
-    @answer_approval.validator
-    def _validate_answer_approval(self, answer: ApprovalAnswer) -> None:
-        self._check_awaiting_approval(answer)
-
-    def _check_awaiting_approval(self, answer: ApprovalAnswer) -> None:
-        if (
-            not self.decides
-            or not remediation.awaiting_approval(self.state)
-            or self.state.status not in OPEN_STATUSES
-        ):
-            raise ApplicationError(
-                "nothing awaits approval on this incident",
-                type=NOTHING_AWAITS_APPROVAL_ERROR,
-                non_retryable=True,
-            )
-        assert self.state.remediation is not None
-        required = self.state.remediation.approval.required_role
-        if not may_approve(answer.role, required):
-            raise ApplicationError(
-                f"approving this {self.state.remediation.risk_level.value}-risk runbook needs "
-                f"{required} or above",
-                type=APPROVER_ROLE_ERROR,
-                non_retryable=True,
-            )
-
-    @workflow.update
-    async def request_runbook(self, req: RunbookRequest) -> IncidentState:
-        """Someone asks for a runbook by hand; the same approval rules apply."""
-        async with self.writing:
-            self._check_may_request()
-            await self._write(remediation.requested(self.state, req, workflow.now()), actor=req.requested_by)
-        return self.state
-
-    @request_runbook.validator
-    def _validate_request_runbook(self, req: RunbookRequest) -> None:
-        self._check_may_request()
-
-    def _check_may_request(self) -> None:
-        if not self.decides:
-            raise ApplicationError("this incident's workflow predates runbooks", non_retryable=True)
-        self._check_open()
-        if remediation.remediation_active(self.state):
-            raise ApplicationError(
-                "a runbook already awaits approval or runs on this incident",
-                type=REMEDIATION_ACTIVE_ERROR,
-                non_retryable=True,
-            )
-
-    @workflow.update
-    async def acknowledge(self, req: Acknowledge) -> IncidentState:
-        """A technician takes the incident on: the response clock stops, the chain stops climbing."""
-        async with self.writing:
-            self._check_acknowledgeable()
-            await self._write(
-                attention.acknowledged(self.state, req.user_id, workflow.now()), actor=req.user_id
-            )
-        return self.state
-
-    @acknowledge.validator
-    def _validate_acknowledge(self, req: Acknowledge) -> None:
-        self._check_acknowledgeable()
-
-    def _check_acknowledgeable(self) -> None:
-        self._check_tracks_sla()
-        self._check_open()
-        if self.state.acknowledged_at is not None:
-            raise ApplicationError(
-                f"already acknowledged by {self.state.acknowledged_by} at {self.state.acknowledged_at}",
-                type=NOT_ACKNOWLEDGEABLE_ERROR,
-                non_retryable=True,
-            )
-
-    def _check_tracks_sla(self) -> None:
-        if not self.tracks_sla:
-            raise ApplicationError("this incident's workflow predates SLA tracking", non_retryable=True)
-
-    @workflow.update
-    async def escalate(self, req: EscalateIncident) -> IncidentState:
-        """One level up the company's escalation chain, now."""
-        async with self.writing:
-            self._check_tracks_sla()
-            self._check_open()
-            await self._escalate(f"asked by {req.user_id}: {req.reason}".strip(": "), actor=req.user_id)
-        return self.state
-
-    @escalate.validator
-    def _validate_escalate(self, req: EscalateIncident) -> None:
-        self._check_tracks_sla()
-        self._check_open()
-
-    @workflow.update
-    async def assign(self, req: AssignIncident) -> IncidentState:
-        """Reassign by hand (the API has checked that the user may take this company's incidents)."""
-        async with self.writing:
-            self._check_tracks_sla()
-            self._check_open()
-            await self._assign(req.user_id, f"assigned by {req.by}", actor=req.by)
-        return self.state
-
-    @assign.validator
-    def _validate_assign(self, req: AssignIncident) -> None:
-        self._check_tracks_sla()
-        self._check_open()
-
-    @workflow.update
-    async def pause_sla(self, req: PauseSla) -> IncidentState:
-        """Pause the SLA clocks (waiting on the customer), with a reason; resume with `resume_sla`."""
-        async with self.writing:
-            self._check_pausable(pause=True)
-            await self._write(sla.paused(self.state, req.reason, workflow.now()), actor=req.user_id)
-        return self.state
-
-    @pause_sla.validator
-    def _validate_pause_sla(self, req: PauseSla) -> None:
-        self._check_pausable(pause=True)
-
-    @workflow.update
-    async def resume_sla(self, req: PauseSla) -> IncidentState:
-        async with self.writing:
-            self._check_pausable(pause=False)
-            await self._write(sla.resumed(self.state, workflow.now()), actor=req.user_id)
-        return self.state
-
-    @resume_sla.validator
-    def _validate_resume_sla(self, req: PauseSla) -> None:
-        self._check_pausable(pause=False)
-
-    def _check_pausable(self, pause: bool) -> None:
-        self._check_tracks_sla()
-        self._check_open()
-        clocks = self.state.sla
-        if clocks is None:
-            raise ApplicationError(
-                "the SLA clocks have not started", type=NOT_ACKNOWLEDGEABLE_ERROR, non_retryable=True
-            )
-        if clocks.paused == pause:
-            state = "paused" if pause else "running"
-            raise ApplicationError(
-                f"the SLA clocks are already {state}", type=NOT_ACKNOWLEDGEABLE_ERROR, non_retryable=True
-            )
 
     @workflow.signal
     def policy_changed(self, policy: CorrelationPolicy) -> None:

@@ -24,6 +24,7 @@ from core.notifications.channels import ChannelFailed, Message, in_app
 from core.notifications.channels.email import SmtpEmail
 from core.notifications.channels.slack import SlackWebhook
 from core.notifications.deliveries import COMPANY_WIDE, DeliveryKey
+from core.notifications.naming import with_names
 from core.notifications.preferences import NotificationPreferences, channels_for, preferences_of_users
 from core.notifications.slack_setting import webhook_url_of
 from core.security import SecretBox
@@ -124,6 +125,8 @@ class Dispatcher:
     async def _dispatch(
         self, reqs: Sequence[NotifyRequest], now: datetime, *, store_in_app: bool
     ) -> list[NotifyResult | BaseException]:
+        async with self._sessions() as session:
+            reqs = await with_names(session, reqs)
         plans = [_Plan(req, Message.of(req, self._settings.public_url)) for req in reqs]
         users, prefs, companies = await self._load(reqs)
         for plan in plans:

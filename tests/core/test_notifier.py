@@ -344,3 +344,45 @@ async def test_alert_text_cannot_break_email_headers_or_ping_slack(
     assert email["Subject"] == "[CRITICAL] disk full Bcc: victim@example.com"
     (post,) = slack.posts
     assert "<!channel>" not in post["text"] and "&lt;!channel&gt; &amp;" in post["text"]
+
+
+async def test_people_named_in_a_notice_read_as_names_in_email_slack_and_the_app(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    company_id: str,
+    mailbox: Mailbox,
+    slack: SlackReceiver,
+) -> None:
+    alice = await add_user(sessions)
+    async with sessions() as session, session.begin():
+        ada = User(
+            email=f"ada-{uuid.uuid4().hex[:6]}@msp.example",
+            name="Ada Admin",
+            password_hash="-",
+            role="company_admin",
+        )
+        nameless = User(email=f"x-{uuid.uuid4().hex[:6]}@msp.example", password_hash="-", role="technician")
+        session.add_all([ada, nameless])
+    req = notify_request(
+        company_id,
+        [alice.id],
+        title=f"Assigned to you by {ada.id}",
+        body=f"assigned by {ada.id}, cc {nameless.id}",
+    )
+
+    result = await notify(notifier(sessions, settings), req)
+
+    assert result.failed == {}
+    ((_, email),) = mailbox.received
+    assert email["Subject"] == "[CRITICAL] Assigned to you by Ada Admin"
+    # Without a name, the id stays: a colleague's email is not shown (as in the user directory).
+    assert f"assigned by Ada Admin, cc {nameless.id}" in email.get_payload(decode=True).decode()
+    (post,) = slack.posts
+    assert "Assigned to you by Ada Admin" in post["text"] and ada.id not in post["text"]
+    async with sessions() as session:
+        (stored,) = (
+            await session.execute(
+                select(Notification).where(col(Notification.notification_key) == req.notification_key)
+            )
+        ).scalars()
+    assert stored.body == f"assigned by Ada Admin, cc {nameless.id}"

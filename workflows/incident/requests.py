@@ -111,8 +111,7 @@ class IncidentRequests(IncidentParts):
         self._check_acknowledgeable()
 
     def _check_acknowledgeable(self) -> None:
-        self._check_tracks_sla()
-        self._check_open()
+        self._check_in_care()
         if self.state.acknowledged_at is not None:
             raise ApplicationError(
                 f"already acknowledged by {self.state.acknowledged_by} at {self.state.acknowledged_at}",
@@ -120,37 +119,35 @@ class IncidentRequests(IncidentParts):
                 non_retryable=True,
             )
 
-    def _check_tracks_sla(self) -> None:
+    def _check_in_care(self) -> None:
+        """Acknowledging, escalating, assigning and the SLA clocks need an open incident that keeps them."""
         if not self.tracks_sla:
             raise ApplicationError("this incident's workflow predates SLA tracking", non_retryable=True)
+        self._check_open()
 
     @workflow.update
     async def escalate(self, req: EscalateIncident) -> IncidentState:
         """One level up the company's escalation chain, now."""
         async with self.writing:
-            self._check_tracks_sla()
-            self._check_open()
+            self._check_in_care()
             await self._escalate(f"asked by {req.user_id}: {req.reason}".strip(": "), actor=req.user_id)
         return self.state
 
     @escalate.validator
     def _validate_escalate(self, req: EscalateIncident) -> None:
-        self._check_tracks_sla()
-        self._check_open()
+        self._check_in_care()
 
     @workflow.update
     async def assign(self, req: AssignIncident) -> IncidentState:
         """Reassign by hand (the API has checked that the user may take this company's incidents)."""
         async with self.writing:
-            self._check_tracks_sla()
-            self._check_open()
+            self._check_in_care()
             await self._assign(req.user_id, f"assigned by {req.by}", actor=req.by)
         return self.state
 
     @assign.validator
     def _validate_assign(self, req: AssignIncident) -> None:
-        self._check_tracks_sla()
-        self._check_open()
+        self._check_in_care()
 
     @workflow.update
     async def pause_sla(self, req: PauseSla) -> IncidentState:
@@ -176,8 +173,7 @@ class IncidentRequests(IncidentParts):
         self._check_pausable(pause=False)
 
     def _check_pausable(self, pause: bool) -> None:
-        self._check_tracks_sla()
-        self._check_open()
+        self._check_in_care()
         clocks = self.state.sla
         if clocks is None:
             raise ApplicationError(
